@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {AccessRequest, AccessRequestStatus, Authorization, GrantKey, GrantScope, GrantStatus, GrantTerms} from "../Common.sol";
+
+/// @title Consent
+/// @notice Holders decide who uses their data. A consumer (bank, school...) asks a holder for
+/// consent with an access request; the holder approves it (which issues the grants), rejects it,
+/// or lets it expire; the consumer can cancel it. A holder can also grant directly. A grant names
+/// the holder, the consumer, one asset or one data type, a purpose, an expiry and a maximum number
+/// of reads (1 = burn after reading), and the holder can revoke it at any time.
+///
+/// Every holder act can be done by the controller's transaction or by its EIP-712 signature
+/// submitted by anyone (a phone signs, a relayer pays). Signatures carry the holder's nonce and a
+/// deadline, are bound to this chain and this deployment, and are checked with EIP-1271 when the
+/// controller is a contract wallet. `invalidateNonce` cancels every outstanding signature.
+interface IConsentManager {
+    /// @notice A grant as stored (one storage slot). Its id is `keccak256(abi.encode(GrantKey))`:
+    /// one grant per holder, consumer, scope, target and purpose; granting again renews it as a new
+    /// version with its own expiry and read allowance.
+    struct Grant {
+        GrantStatus status; // active or revoked
+        uint40 grantedAt; // unix seconds of the current version
+        uint40 expiresAt; // unix seconds after which reads are refused
+        uint32 maxReads; // reads allowed in this version
+        uint32 reads; // reads used in this version
+        uint32 version; // 1 for the first grant, +1 for each renewal
+    }
+
+    /// @notice A request or grant names no targets or no consumers, or more than the limit.
+    error InvalidGrantCount(uint256 count);
+    /// @notice Expiry not in the future, zero duration or zero reads.
+    error InvalidGrantTerms(uint40 expiresAt, uint32 maxReads);
+    /// @notice A data-type target is not a defined type id.
+    error InvalidDataTypeTarget(bytes32 target);
+    /// @notice An asset target is not a valid asset of the holder.
+    error InvalidAssetTarget(bytes32 subjectId, bytes32 assetId);
+    /// @notice The request is not open.
+    error RequestNotOpen(bytes32 requestId, AccessRequestStatus status);
+    /// @notice The request's expiry has passed.
+    error RequestExpired(bytes32 requestId, uint40 expiresAt);
+    /// @notice `account` is not the consumer that made the request.
+    error NotRequestConsumer(bytes32 requestId, address account);
+    /// @notice The grant is not active.
+    error GrantNotActive(bytes32 grantId, GrantStatus status);
+    /// @notice The signature's deadline has passed.
+    error SignatureExpired(uint256 deadline);
+    /// @notice The signature is not the current controller's for this message.
+    error InvalidSignature(bytes32 subjectId, address controller);
+    /// @notice The signature carries another nonce than the holder's current one.
+    error InvalidSubjectNonce(bytes32 subjectId, uint256 currentNonce);
+
+    /// @notice A consumer asked a holder for consent. The event carries the whole request, so a
+    /// safe-box app rebuilds it from the logs alone.
+    /// @param requestId `keccak256(abi.encode(request))`
+    /// @param subjectId the holder asked
+    /// @param consumer the member asking
+    /// @param request the request
+    event AccessRequested(
+        bytes32 indexed requestId,
+        bytes32 indexed subjectId,
+        address indexed consumer,
+        AccessRequest request
+    );
+    /// @notice The holder approved a request; a `GrantIssued` per target follows.
+    /// @param requestId request id
+    /// @param subjectId the holder
+    /// @param by the controller, or the relayer of its signature
+    event AccessRequestApproved(bytes32 indexed requestId, bytes32 indexed subjectId, address by);
+    /// @notice The holder rejected a request.
+    /// @param requestId request id
+    /// @param subjectId the holder
+    /// @param reason reason code
+    /// @param by the controller, or the relayer of its signature
+    event AccessRequestRejected(bytes32 indexed requestId, bytes32 indexed subjectId, uint16 reason, address by);
+    /// @notice The consumer withdrew a request.
+    /// @param requestId request id
+    /// @param consumer the consumer
+    event AccessRequestCancelled(bytes32 indexed requestId, address indexed consumer);
+    /// @notice A grant was issued or renewed.
+    /// @param grantId `keccak256(abi.encode(GrantKey))`
+    /// @param subjectId the holder
+    /// @param consumer the member allowed to read
+    /// @param scope asset or data type
+    /// @param target asset id, or data type id as bytes32
+    /// @param purpose purpose code
+    /// @param expiresAt unix seconds
+    /// @param maxReads reads allowed
+    /// @param version 1, then +1 per renewal
+    /// @param requestId the approved request, or 0 for a direct grant
+    event GrantIssued(
+        bytes32 indexed grantId,
+        bytes32 indexed subjectId,
+        address indexed consumer,
+        GrantScope scope,
+        bytes32 target,
+        uint16 purpose,
+        uint40 expiresAt,
+        uint32 maxReads,
+        uint32 version,
+        bytes32 requestId
+    );
+    /// @notice The holder revoked a grant.
+    /// @param grantId grant id
+    /// @param subjectId the holder
+    /// @param consumer the consumer that loses access
+    /// @param version the version revoked
+    /// @param by the controller, or the relayer of its signature
+    event GrantRevoked(
+        bytes32 indexed grantId,
+        bytes32 indexed subjectId,
+        address indexed consumer,
+        uint32 version,
+        address by
+    );
+
+    /// @notice Asks a holder for consent. Caller: an active consumer member.
+    /// @return requestId the request id
+    /// @return request the stored request, with its nonce, as the holder will approve it
+    function requestAccess(
+        bytes32 subjectId,
+        GrantScope scope,
+        bytes32[] calldata targets,
+        uint16 purpose,
+        uint40 grantDuration,
+        uint32 maxReads,
+        uint40 expiresAt
+    ) external returns (bytes32 requestId, AccessRequest memory request);
+
+    /// @notice Approves a request, issuing one grant per target. Caller: the holder's controller.
+    /// @return grantIds the grants issued, in target order
+    function approveRequest(AccessRequest calldata request) external returns (bytes32[] memory grantIds);
+
+    /// @notice Approves a request with the controller's signature. Anyone may submit.
+    function approveRequestBySig(
+        AccessRequest calldata request,
+        Authorization calldata authorization
+    ) external returns (bytes32[] memory grantIds);
+
+    /// @notice Rejects a request. Caller: the holder's controller.
+    function rejectRequest(AccessRequest calldata request, uint16 reason) external;
+
+    /// @notice Rejects a request with the controller's signature. Anyone may submit.
+    function rejectRequestBySig(
+        AccessRequest calldata request,
+        uint16 reason,
+        Authorization calldata authorization
+    ) external;
+
+    /// @notice Withdraws an open request. Caller: the consumer that made it.
+    function cancelRequest(AccessRequest calldata request) external;
+
+    /// @notice Grants every consumer access to every target. Caller: the holder's controller.
+    /// @return grantIds the grants, consumer-major then target order
+    function grant(GrantTerms calldata terms) external returns (bytes32[] memory grantIds);
+
+    /// @notice Grants with the controller's signature. Anyone may submit.
+    function grantBySig(
+        GrantTerms calldata terms,
+        Authorization calldata authorization
+    ) external returns (bytes32[] memory grantIds);
+
+    /// @notice Revokes a grant. Caller: the holder's controller.
+    function revoke(GrantKey calldata key) external;
+
+    /// @notice Revokes a grant with the controller's signature. Anyone may submit.
+    function revokeBySig(GrantKey calldata key, Authorization calldata authorization) external;
+
+    /// @notice The stored grant (status None if never granted).
+    function getGrant(bytes32 grantId) external view returns (Grant memory);
+
+    /// @notice The status of a request (None if never made).
+    function getRequestStatus(bytes32 requestId) external view returns (AccessRequestStatus);
+
+    /// @notice The id of the grant `key` names.
+    function grantIdOf(GrantKey calldata key) external pure returns (bytes32);
+
+    /// @notice The id of a request.
+    function requestIdOf(AccessRequest calldata request) external pure returns (bytes32);
+
+    /// @notice The EIP-712 domain separator of this deployment.
+    function domainSeparator() external view returns (bytes32);
+}
