@@ -44,6 +44,13 @@ export default defineConfig({
   paths: {
     ignition: "deploy",
   },
+  test: {
+    solidity: {
+      // A fixed seed keeps CI reproducible; change it locally to explore other sequences.
+      fuzz: { runs: 512, seed: "0x6461746173616665" },
+      invariant: { runs: 64, depth: 48 },
+    },
+  },
   typechain: {
     outDir: "typechain-types",
   },
@@ -52,6 +59,24 @@ export default defineConfig({
       type: "edr-simulated",
       chainType: "l1",
       hardfork: EVM_VERSION,
+    },
+    // The embedded network configured like the private Besu network (chain id, zero gas price,
+    // same fork): `hardhat node --network besuLike` serves it over HTTP for deployment tests.
+    besuLike: {
+      type: "edr-simulated",
+      chainType: "l1",
+      chainId: PRIVATE_CHAIN_ID,
+      hardfork: EVM_VERSION,
+      initialBaseFeePerGas: 0,
+      gasPrice: 0,
+    },
+    // A node serving `besuLike` (or a Besu dev node) on this machine; its unlocked accounts sign.
+    localBesu: {
+      type: "http",
+      chainType: "l1",
+      url: "http://127.0.0.1:8545",
+      chainId: PRIVATE_CHAIN_ID,
+      gasPrice: 0,
     },
     // A private Besu/QBFT network: URL and deployer key come from the keystore or environment.
     besu: {
