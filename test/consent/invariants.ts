@@ -1,0 +1,459 @@
+/**
+ * Invariants 1 and 2 of ARCHITECTURE.md §4, checked over seeded random sequences of operations
+ * against an off-chain model rather than by examples:
+ *
+ * 1. A read is recorded exactly when the model says a grant allows it at that block (unexpired,
+ *    unrevoked, not exhausted, this consumer, this asset or its type, the holder's asset, valid,
+ *    consumer active), checkAccess always gives the model's reason, and no grant version ever
+ *    counts more reads than its maximum.
+ * 2. Only the current controller, by transaction or by a signature with the current nonce, can
+ *    grant or revoke; a rotated-away key fails at once; a signature never works twice.
+ *
+ * Time moves in steps of 10,000 s and every expiry or valid-until sits 5,000 s into a step, so the
+ * few seconds that blocks add between steps never cross a boundary the model does not see.
+ */
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import { expect } from "chai";
+import type { ContractTransactionResponse } from "ethers";
+
+import type { DataSafe } from "../../typechain-types/index.js";
+import {
+  AccessCheck,
+  AssetStatus,
+  CITIZEN,
+  COMPANY,
+  DataType,
+  GrantScope,
+  GrantStatus,
+  deployWithParticipants,
+  grantIdOf,
+  networkHelpers,
+  random32,
+  typeTarget,
+} from "../helpers/fixtures.js";
+import {
+  accessIdOf,
+  authorize,
+  grantMessage,
+  issue,
+  nonceOf,
+  revokeMessage,
+  type GrantKey,
+  type GrantTerms,
+} from "../helpers/consent.js";
+
+const { time } = networkHelpers;
+const STEP = 10_000;
+const HALF = 5_000;
+const STEPS = Number(process.env.CONSENT_INVARIANT_STEPS ?? 300);
+const SEEDS = [0x5eed1, 0xda7a5afe];
+
+/** mulberry32: a small seeded PRNG, so a failing sequence replays. */
+function prng(seed: number) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const int = (n: number) => Math.floor(next() * n);
+  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)];
+  const chance = (p: number) => next() < p;
+  return { int, pick, chance };
+}
+
+interface ModelAsset {
+  id: string;
+  subjectId: string;
+  dataType: number;
+  issuer: HardhatEthersSigner;
+  key: { issuer: string; subjectId: string; dataType: number; contentCommitment: string };
+  fields: {
+    subjectId: string;
+    dataType: number;
+    contentCommitment: string;
+    payloadPointer: string;
+    validUntil: number;
+  };
+  status: number;
+  validUntil: number;
+}
+
+interface ModelGrant {
+  key: GrantKey;
+  status: number;
+  expiresAt: bigint;
+  maxReads: bigint;
+  reads: bigint;
+  version: bigint;
+}
+
+/** What a refused call reverted with: the custom error's name (and args). */
+function decodeError(dataSafe: DataSafe, error: unknown): { name: string; args: unknown[] } {
+  const seen = new Set<unknown>();
+  const find = (e: unknown): string | undefined => {
+    if (e === null || typeof e !== "object" || seen.has(e)) return undefined;
+    seen.add(e);
+    const data = (e as { data?: unknown }).data;
+    if (typeof data === "string" && data.startsWith("0x") && data.length >= 10) return data;
+    for (const value of Object.values(e)) {
+      const found = find(value);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  const data = find(error);
+  if (!data) throw error;
+  const parsed = dataSafe.interface.parseError(data);
+  if (!parsed) throw error;
+  return { name: parsed.name, args: [...parsed.args] };
+}
+
+async function attempt(dataSafe: DataSafe, call: () => Promise<ContractTransactionResponse>) {
+  try {
+    const receipt = await (await call()).wait();
+    return { ok: true as const, receipt: receipt! };
+  } catch (error) {
+    return { ok: false as const, error: decodeError(dataSafe, error) };
+  }
+}
+
+describe("consent: invariants over random sequences", function () {
+  this.timeout(300_000);
+
+  for (const seed of SEEDS) {
+    it(`seed ${seed.toString(16)}: reads match the model and never exceed the maximum; only the current controller acts`, async () => {
+      const rnd = prng(seed);
+      const { dataSafe, actors: a } = await networkHelpers.loadFixture(deployWithParticipants);
+      const base = await time.latest();
+      let epoch = 0;
+      const at = (k: number) => base + (epoch + k) * STEP + HALF; // a boundary `k` steps ahead, mid-step
+
+      const keys = [a.citizen, a.company, a.others[4], a.others[5], a.others[6]];
+      const controller = new Map<string, HardhatEthersSigner>([
+        [CITIZEN, a.citizen],
+        [COMPANY, a.company],
+      ]);
+      const subjects = [CITIZEN, COMPANY];
+      const consumers = [a.bank, a.school];
+      const active = new Map<string, boolean>([
+        [a.bank.address, true],
+        [a.school.address, true],
+      ]);
+      const issuerOf: Record<number, HardhatEthersSigner> = {
+        [DataType.HouseholdRegister]: a.publicSecurity,
+        [DataType.IdCard]: a.publicSecurity,
+        [DataType.HousingFund]: a.housingFundCentre,
+      };
+      const types: number[] = [DataType.HouseholdRegister, DataType.IdCard, DataType.HousingFund];
+      const purposes = [1, 2];
+      const assets = new Map<string, ModelAsset>();
+      const grants = new Map<string, ModelGrant>();
+      const stats = { reads: 0, refusedReads: 0, grants: 0, refusedActs: 0, rotations: 0, signed: 0 };
+
+      const reasons: Record<number, number> = {};
+      const now = async () => BigInt(await time.latest());
+      const assetValid = (asset: ModelAsset | undefined, t: bigint) =>
+        asset !== undefined &&
+        asset.status === AssetStatus.Valid &&
+        (asset.validUntil === 0 || t <= BigInt(asset.validUntil));
+
+      const issueOne = async (subjectId: string, dataType: number) => {
+        const validUntil = rnd.chance(0.3) ? at(1 + rnd.int(3)) : 0;
+        const issued = await issue(dataSafe, issuerOf[dataType], subjectId, dataType, validUntil);
+        assets.set(issued.assetId, {
+          id: issued.assetId,
+          subjectId,
+          dataType,
+          issuer: issuerOf[dataType],
+          key: issued.key,
+          fields: issued.asset,
+          status: AssetStatus.Valid,
+          validUntil,
+        });
+      };
+      for (const subjectId of subjects) for (const dataType of types) await issueOne(subjectId, dataType);
+
+      /** The model's answer for a read, in the contract's documented order of checks. */
+      const expectedCheck = (
+        subjectId: string,
+        consumer: string,
+        scope: number,
+        purpose: number,
+        assetId: string,
+        t: bigint,
+      ) => {
+        const asset = assets.get(assetId);
+        const target = scope === GrantScope.Asset ? assetId : typeTarget(asset?.dataType ?? 0);
+        const grantId = grantIdOf({ subjectId, consumer, scope, target, purpose });
+        const g = grants.get(grantId);
+        let reason: number = AccessCheck.Allowed;
+        if (!active.get(consumer)) reason = AccessCheck.ConsumerNotActive;
+        else if (!assetValid(asset, t)) reason = AccessCheck.AssetNotValid;
+        else if (asset!.subjectId !== subjectId) reason = AccessCheck.AssetNotOwned;
+        else if (!g) reason = AccessCheck.NoGrant;
+        else if (g.status === GrantStatus.Revoked) reason = AccessCheck.GrantRevoked;
+        else if (t > g.expiresAt) reason = AccessCheck.GrantExpired;
+        else if (g.reads >= g.maxReads) reason = AccessCheck.GrantExhausted;
+        return { reason, grantId, g };
+      };
+
+      const expectGrantStored = async (grantId: string) => {
+        const g = grants.get(grantId)!;
+        const stored = await dataSafe.getGrant(grantId);
+        expect([stored.status, stored.expiresAt, stored.maxReads, stored.reads, stored.version]).to.deep.equal(
+          [BigInt(g.status), g.expiresAt, g.maxReads, g.reads, g.version],
+          `grant ${grantId}`,
+        );
+        expect(stored.reads <= stored.maxReads, "reads never exceed the maximum").to.equal(true);
+      };
+
+      /** The first check grant() fails, in the contract's order, or undefined if it succeeds. */
+      const expectedGrantError = (actor: string, terms: GrantTerms, t: bigint) => {
+        if (controller.get(terms.subjectId)!.address !== actor) return "NotSubjectController";
+        for (const target of terms.targets) {
+          if (terms.scope === GrantScope.Asset) {
+            const asset = assets.get(target);
+            if (!assetValid(asset, t) || asset!.subjectId !== terms.subjectId) return "InvalidAssetTarget";
+          } else if (!types.includes(Number(BigInt(target)))) return "DataTypeNotDefined";
+        }
+        for (const consumer of terms.consumers) if (!active.get(consumer)) return "MemberNotPermitted";
+        return undefined;
+      };
+
+      const applyGrant = (terms: GrantTerms) => {
+        for (const consumer of terms.consumers) {
+          for (const target of terms.targets) {
+            const key = { subjectId: terms.subjectId, consumer, scope: terms.scope, target, purpose: terms.purpose };
+            const id = grantIdOf(key);
+            const previous = grants.get(id);
+            grants.set(id, {
+              key,
+              status: GrantStatus.Active,
+              expiresAt: terms.expiresAt,
+              maxReads: BigInt(terms.maxReads),
+              reads: 0n,
+              version: (previous?.version ?? 0n) + 1n,
+            });
+          }
+        }
+      };
+
+      const randomTerms = (subjectId: string): GrantTerms => {
+        const scope = rnd.pick([GrantScope.Asset, GrantScope.DataType]);
+        const all = [...assets.values()];
+        const targets =
+          scope === GrantScope.Asset
+            ? Array.from({ length: 1 + rnd.int(2) }, () => {
+                // mostly the holder's own assets, sometimes someone else's or a dead one
+                const own = all.filter((x) => x.subjectId === subjectId);
+                const ownValid = own.filter((x) => assetValid(x, BigInt(base + epoch * STEP)));
+                return rnd.chance(0.9) && ownValid.length > 0 ? rnd.pick(ownValid).id : rnd.pick(all).id;
+              })
+            : Array.from({ length: 1 + rnd.int(2) }, () => typeTarget(rnd.chance(0.9) ? rnd.pick(types) : 5));
+        const chosen = rnd.chance(0.5) ? [rnd.pick(consumers)] : consumers;
+        return {
+          subjectId,
+          consumers: chosen.map((c) => c.address),
+          scope,
+          targets: [...new Set(targets)],
+          purpose: rnd.pick(purposes),
+          expiresAt: BigInt(at(rnd.int(5))),
+          maxReads: 1 + rnd.int(3),
+        };
+      };
+
+      const randomExistingKey = (): GrantKey | undefined => {
+        const all = [...grants.values()];
+        return all.length === 0 ? undefined : rnd.pick(all).key;
+      };
+
+      for (let step = 0; step < STEPS; step++) {
+        const t = await now();
+        const action = rnd.int(100);
+        if (action < 45) {
+          // a read by a consumer: mostly one a grant was given for, sometimes anything
+          let consumer = rnd.pick(consumers);
+          let subjectId = rnd.pick(subjects);
+          let scope: number = rnd.pick([GrantScope.Asset, GrantScope.DataType]);
+          let purpose = rnd.pick(purposes);
+          let assetId = rnd.chance(0.05) ? random32() : rnd.pick([...assets.keys()]);
+          if (grants.size > 0 && rnd.chance(0.75)) {
+            const { key } = rnd.pick([...grants.values()]);
+            consumer = consumers.find((c) => c.address === key.consumer)!;
+            ({ subjectId, scope, purpose } = key);
+            const ofType = [...assets.values()].filter(
+              (x) => x.subjectId === subjectId && typeTarget(x.dataType) === key.target,
+            );
+            if (scope === GrantScope.Asset) assetId = key.target;
+            else if (ofType.length > 0) {
+              const validOfType = ofType.filter((x) => assetValid(x, t));
+              assetId = rnd.chance(0.8) && validOfType.length > 0 ? rnd.pick(validOfType).id : rnd.pick(ofType).id;
+            }
+          }
+          const { reason, grantId, g } = expectedCheck(subjectId, consumer.address, scope, purpose, assetId, t);
+          expect(
+            await dataSafe.checkAccess(subjectId, consumer.address, scope, purpose, assetId),
+            `step ${step} checkAccess`,
+          ).to.equal(reason);
+          const result = await attempt(dataSafe, () =>
+            dataSafe.connect(consumer).recordAccess(subjectId, scope, purpose, assetId),
+          );
+          if (reason === AccessCheck.Allowed) {
+            expect(result.ok, `step ${step}: read allowed by the model`).to.equal(true);
+            g!.reads += 1n;
+            stats.reads++;
+            const logs = result.ok ? result.receipt.logs.map((log) => dataSafe.interface.parseLog(log)) : [];
+            expect(logs.length).to.equal(1);
+            expect(logs[0]!.name).to.equal("AccessRecorded");
+            expect([...logs[0]!.args]).to.deep.equal([
+              grantId,
+              subjectId,
+              consumer.address,
+              accessIdOf(grantId, g!.version, g!.reads),
+              assetId,
+              BigInt(purpose),
+              g!.reads,
+              g!.maxReads,
+            ]);
+          } else {
+            expect(result.ok, `step ${step}: read refused by the model (${reason})`).to.equal(false);
+            expect(result.error).to.deep.equal({ name: "AccessDenied", args: [grantId, assetId, BigInt(reason)] });
+            stats.refusedReads++;
+            reasons[reason] = (reasons[reason] ?? 0) + 1;
+          }
+          if (g) await expectGrantStored(grantId);
+        } else if (action < 60) {
+          // a direct grant by a random key
+          const subjectId = rnd.pick(subjects);
+          const actor = rnd.chance(0.85) ? controller.get(subjectId)! : rnd.pick(keys);
+          const terms = randomTerms(subjectId);
+          const expected = expectedGrantError(actor.address, terms, t + 1n);
+          const result = await attempt(dataSafe, () => dataSafe.connect(actor).grant(terms));
+          expect(result.ok ? undefined : result.error.name, `step ${step}: grant`).to.equal(expected);
+          if (result.ok) {
+            applyGrant(terms);
+            stats.grants++;
+          } else stats.refusedActs++;
+        } else if (action < 68) {
+          // a signed grant relayed by a stranger: signer and nonce random
+          const subjectId = rnd.pick(subjects);
+          const signer = rnd.chance(0.6) ? controller.get(subjectId)! : rnd.pick(keys);
+          const terms = randomTerms(subjectId);
+          const current = await nonceOf(dataSafe, subjectId);
+          const nonce = rnd.chance(0.8) ? current : current + BigInt(rnd.pick([-1, 1]));
+          const auth = await authorize(dataSafe, signer, subjectId, "Grant", grantMessage(terms), {
+            nonce: nonce < 0n ? 0n : nonce,
+            deadline: BigInt(at(1)),
+          });
+          let expected: string | undefined;
+          if (auth.nonce !== current) expected = "InvalidSubjectNonce";
+          else if (signer.address !== controller.get(subjectId)!.address) expected = "InvalidSignature";
+          else expected = expectedGrantError(signer.address, terms, t + 1n);
+          const result = await attempt(dataSafe, () => dataSafe.connect(a.stranger).grantBySig(terms, auth));
+          expect(result.ok ? undefined : result.error.name, `step ${step}: grantBySig`).to.equal(expected);
+          // the nonce moves exactly when the signature was accepted and the act done
+          expect(await nonceOf(dataSafe, subjectId)).to.equal(result.ok ? current + 1n : current);
+          if (result.ok) {
+            applyGrant(terms);
+            stats.signed++;
+            // and the same signature never works twice
+            const replay = await attempt(dataSafe, () => dataSafe.connect(a.stranger).grantBySig(terms, auth));
+            expect(replay.ok ? undefined : replay.error.name).to.equal("InvalidSubjectNonce");
+          } else stats.refusedActs++;
+        } else if (action < 73) {
+          // a revocation, directly or by signature, by a random key
+          const key = randomExistingKey();
+          if (!key) continue;
+          const id = grantIdOf(key);
+          const g = grants.get(id)!;
+          const actor = rnd.chance(0.7) ? controller.get(key.subjectId)! : rnd.pick(keys);
+          const isController = actor.address === controller.get(key.subjectId)!.address;
+          let result;
+          let expected: string | undefined;
+          if (rnd.chance(0.5)) {
+            expected = !isController
+              ? "NotSubjectController"
+              : g.status !== GrantStatus.Active
+                ? "GrantNotActive"
+                : undefined;
+            result = await attempt(dataSafe, () => dataSafe.connect(actor).revoke(key));
+          } else {
+            const auth = await authorize(dataSafe, actor, key.subjectId, "Revoke", revokeMessage(key), {
+              deadline: BigInt(at(1)),
+            });
+            expected = !isController
+              ? "InvalidSignature"
+              : g.status !== GrantStatus.Active
+                ? "GrantNotActive"
+                : undefined;
+            result = await attempt(dataSafe, () => dataSafe.connect(a.stranger).revokeBySig(key, auth));
+          }
+          expect(result.ok ? undefined : result.error.name, `step ${step}: revoke`).to.equal(expected);
+          if (result.ok) g.status = GrantStatus.Revoked;
+          else stats.refusedActs++;
+          await expectGrantStored(id);
+        } else if (action < 76) {
+          // rotation: the controller (or, refused, another key) hands control to a random key
+          const subjectId = rnd.pick(subjects);
+          const actor = rnd.chance(0.8) ? controller.get(subjectId)! : rnd.pick(keys);
+          const next = rnd.pick(keys.filter((k) => k.address !== controller.get(subjectId)!.address));
+          const result = await attempt(dataSafe, () =>
+            dataSafe.connect(actor).transferControl(subjectId, next.address),
+          );
+          const expected = actor.address === controller.get(subjectId)!.address ? undefined : "NotSubjectController";
+          expect(result.ok ? undefined : result.error.name, `step ${step}: transferControl`).to.equal(expected);
+          if (result.ok) {
+            controller.set(subjectId, next);
+            stats.rotations++;
+          }
+          expect(await dataSafe.controllerOf(subjectId)).to.equal(controller.get(subjectId)!.address);
+        } else if (action < 79) {
+          // the regulator suspends a consumer, or reinstates one
+          const suspended = consumers.filter((c) => !active.get(c.address));
+          const consumer = suspended.length > 0 && rnd.chance(0.9) ? rnd.pick(suspended) : rnd.pick(consumers);
+          if (active.get(consumer.address)) await dataSafe.connect(a.regulator).suspendMember(consumer.address, 1);
+          else await dataSafe.connect(a.regulator).reinstateMember(consumer.address);
+          active.set(consumer.address, !active.get(consumer.address));
+        } else if (action < 85) {
+          // a department revokes or supersedes one of its valid assets, or issues a new one
+          const valid = [...assets.values()].filter((x) => x.status === AssetStatus.Valid && assetValid(x, t + 1n));
+          if (valid.length === 0 || rnd.chance(0.5)) {
+            await issueOne(rnd.pick(subjects), rnd.pick(types));
+            continue;
+          }
+          const asset = rnd.pick(valid);
+          if (rnd.chance(0.5)) {
+            await dataSafe.connect(asset.issuer).revokeAsset(asset.key, 1);
+            asset.status = AssetStatus.Revoked;
+          } else {
+            const validUntil = rnd.chance(0.3) ? at(1 + rnd.int(3)) : 0;
+            const next = { ...asset.fields, contentCommitment: random32(), payloadPointer: random32(), validUntil };
+            await dataSafe.connect(asset.issuer).supersedeAsset(asset.key, next);
+            asset.status = AssetStatus.Superseded;
+            const key = { ...asset.key, contentCommitment: next.contentCommitment };
+            const id = await dataSafe.assetIdOf(key);
+            assets.set(id, { ...asset, id, key, fields: next, status: AssetStatus.Valid, validUntil });
+          }
+        } else {
+          // time passes by whole steps
+          const steps = 1 + rnd.int(2);
+          epoch += steps;
+          await time.increaseTo(base + epoch * STEP);
+        }
+
+        if (step % 20 === 19) for (const id of grants.keys()) await expectGrantStored(id);
+      }
+      for (const id of grants.keys()) await expectGrantStored(id);
+      for (const [subjectId, key] of controller) expect(await dataSafe.controllerOf(subjectId)).to.equal(key.address);
+      if (process.env.CONSENT_INVARIANT_DEBUG) console.log(`      seed ${seed.toString(16)}:`, stats, reasons);
+      // the sequence exercised what it claims to
+      expect(stats.reads, JSON.stringify(stats)).to.be.greaterThan(3);
+      expect(stats.refusedReads, JSON.stringify(stats)).to.be.greaterThan(10);
+      expect(stats.grants + stats.signed, JSON.stringify(stats)).to.be.greaterThan(5);
+      expect(stats.rotations, JSON.stringify(stats)).to.be.greaterThan(0);
+    });
+  }
+});

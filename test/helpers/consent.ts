@@ -1,0 +1,285 @@
+/**
+ * Helpers for the consent tests: assets, access requests, grant keys and the EIP-712 signatures of
+ * holder acts, written from the contract's *_TYPEHASH strings (not from the contract's own code).
+ */
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import { HDNodeWallet, type TypedDataDomain, type TypedDataField } from "ethers";
+
+import type { DataSafe } from "../../typechain-types/index.js";
+import { assetIdOf, ethers, newAsset, networkHelpers } from "./fixtures.js";
+
+/** The standard test mnemonic; Hardhat's default accounts are derived from it. */
+export const TEST_MNEMONIC = "test test test test test test test test test test test junk";
+
+/** The private key of Hardhat default account `i` (m/44'/60'/0'/0/i of the test mnemonic). */
+export const defaultAccountKey = (i: number): string =>
+  HDNodeWallet.fromPhrase(TEST_MNEMONIC, undefined, `m/44'/60'/0'/0/${i}`).privateKey;
+
+/** Index of the citizen's key among the default accounts (see fixtures.ts `actors`). */
+export const CITIZEN_ACCOUNT_INDEX = 10;
+
+/** EIP-712 types of the holder acts, exactly as the ConsentManager *_TYPEHASH strings spell them. */
+export const CONSENT_TYPES = {
+  ApproveAccessRequest: [
+    { name: "requestId", type: "bytes32" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+  RejectAccessRequest: [
+    { name: "requestId", type: "bytes32" },
+    { name: "reason", type: "uint16" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+  Grant: [
+    { name: "subjectId", type: "bytes32" },
+    { name: "consumers", type: "address[]" },
+    { name: "scope", type: "uint8" },
+    { name: "targets", type: "bytes32[]" },
+    { name: "purpose", type: "uint16" },
+    { name: "expiresAt", type: "uint40" },
+    { name: "maxReads", type: "uint32" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+  Revoke: [
+    { name: "subjectId", type: "bytes32" },
+    { name: "consumer", type: "address" },
+    { name: "scope", type: "uint8" },
+    { name: "target", type: "bytes32" },
+    { name: "purpose", type: "uint16" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+} as const satisfies Record<string, TypedDataField[]>;
+
+export type PrimaryType = keyof typeof CONSENT_TYPES;
+
+/** The EIP712Domain type as wallets (eth-sig-util) expect it spelled out. */
+export const EIP712_DOMAIN_TYPE = [
+  { name: "name", type: "string" },
+  { name: "version", type: "string" },
+  { name: "chainId", type: "uint256" },
+  { name: "verifyingContract", type: "address" },
+];
+
+/** The types object for one primary type (ethers wants exactly the types reachable from it). */
+export const typesFor = (primaryType: PrimaryType): Record<string, TypedDataField[]> => ({
+  [primaryType]: [...CONSENT_TYPES[primaryType]],
+});
+
+export interface DomainOverrides {
+  name?: string;
+  version?: string;
+  chainId?: bigint;
+  verifyingContract?: string;
+}
+
+/** The EIP-712 domain of a DataSafe deployment on the connected chain. */
+export async function domainOf(dataSafe: DataSafe, overrides: DomainOverrides = {}): Promise<TypedDataDomain> {
+  const { chainId } = await ethers.provider.getNetwork();
+  return {
+    name: overrides.name ?? "DataSafe",
+    version: overrides.version ?? "1",
+    chainId: overrides.chainId ?? chainId,
+    verifyingContract: overrides.verifyingContract ?? (await dataSafe.getAddress()),
+  };
+}
+
+/** Anything that signs EIP-712 the ethers way (a Hardhat signer or an ethers Wallet). */
+export interface TypedDataSigner {
+  signTypedData(
+    domain: TypedDataDomain,
+    types: Record<string, TypedDataField[]>,
+    value: Record<string, unknown>,
+  ): Promise<string>;
+}
+
+export interface Authorization {
+  nonce: bigint;
+  deadline: bigint;
+  signature: string;
+}
+
+export interface SignOptions extends DomainOverrides {
+  /** Defaults to the subject's current nonce. */
+  nonce?: bigint;
+  /** Defaults to one hour after the latest block. */
+  deadline?: bigint;
+}
+
+/** The subject's current signature nonce. */
+export const nonceOf = async (dataSafe: DataSafe, subjectId: string): Promise<bigint> =>
+  (await dataSafe.getSubject(subjectId)).nonce;
+
+/** A deadline `seconds` after the latest block. */
+export const deadlineIn = async (seconds: number): Promise<bigint> =>
+  BigInt((await networkHelpers.time.latest()) + seconds);
+
+/**
+ * The typed-data message of a holder act (without nonce and deadline) plus what completes it,
+ * signed by `signer`: the Authorization a relayer submits.
+ */
+export async function authorize(
+  dataSafe: DataSafe,
+  signer: TypedDataSigner,
+  subjectId: string,
+  primaryType: PrimaryType,
+  message: Record<string, unknown>,
+  options: SignOptions = {},
+): Promise<Authorization> {
+  const nonce = options.nonce ?? (await nonceOf(dataSafe, subjectId));
+  const deadline = options.deadline ?? (await deadlineIn(3600));
+  const domain = await domainOf(dataSafe, options);
+  const signature = await signer.signTypedData(domain, typesFor(primaryType), { ...message, nonce, deadline });
+  return { nonce, deadline, signature };
+}
+
+/** The message of an approval or rejection. */
+export const approveMessage = (requestId: string) => ({ requestId });
+export const rejectMessage = (requestId: string, reason: number) => ({ requestId, reason });
+
+/** The message of a direct grant: the terms themselves. */
+export const grantMessage = (terms: GrantTerms) => ({
+  subjectId: terms.subjectId,
+  consumers: terms.consumers,
+  scope: terms.scope,
+  targets: terms.targets,
+  purpose: terms.purpose,
+  expiresAt: terms.expiresAt,
+  maxReads: terms.maxReads,
+});
+
+/** The message of a revocation: the grant key. */
+export const revokeMessage = (key: GrantKey) => ({
+  subjectId: key.subjectId,
+  consumer: key.consumer,
+  scope: key.scope,
+  target: key.target,
+  purpose: key.purpose,
+});
+
+export interface GrantKey {
+  subjectId: string;
+  consumer: string;
+  scope: number;
+  target: string;
+  purpose: number;
+}
+
+export interface GrantTerms {
+  subjectId: string;
+  consumers: string[];
+  scope: number;
+  targets: string[];
+  purpose: number;
+  expiresAt: bigint;
+  maxReads: number;
+}
+
+export interface AccessRequest {
+  subjectId: string;
+  consumer: string;
+  scope: number;
+  targets: string[];
+  purpose: number;
+  grantDuration: bigint;
+  maxReads: bigint;
+  expiresAt: bigint;
+  nonce: bigint;
+}
+
+export interface RequestParams {
+  subjectId: string;
+  scope: number;
+  targets: string[];
+  purpose: number;
+  grantDuration: bigint | number;
+  maxReads: bigint | number;
+  expiresAt: bigint | number;
+}
+
+/** The request as the AccessRequested event and the request id encode it (tuple order). */
+export const requestTuple = (r: AccessRequest) => [
+  r.subjectId,
+  r.consumer,
+  r.scope,
+  r.targets,
+  r.purpose,
+  r.grantDuration,
+  r.maxReads,
+  r.expiresAt,
+  r.nonce,
+];
+
+/** requestId = keccak256(abi.encode(request)), computed off chain. */
+export const requestIdOf = (r: AccessRequest): string =>
+  ethers.keccak256(
+    ethers.AbiCoder.defaultAbiCoder().encode(
+      ["tuple(bytes32,address,uint8,bytes32[],uint16,uint40,uint32,uint40,uint64)"],
+      [requestTuple(r)],
+    ),
+  );
+
+/** Converts the contract's returned request (an ethers Result) into a plain object. */
+export const toRequest = (r: {
+  subjectId: string;
+  consumer: string;
+  scope: bigint;
+  targets: readonly string[] | string[];
+  purpose: bigint;
+  grantDuration: bigint;
+  maxReads: bigint;
+  expiresAt: bigint;
+  nonce: bigint;
+}): AccessRequest => ({
+  subjectId: r.subjectId,
+  consumer: r.consumer,
+  scope: Number(r.scope),
+  targets: [...r.targets],
+  purpose: Number(r.purpose),
+  grantDuration: r.grantDuration,
+  maxReads: r.maxReads,
+  expiresAt: r.expiresAt,
+  nonce: r.nonce,
+});
+
+/**
+ * Makes an access request as `consumer`: reads the returned id and request with staticCall, then
+ * sends the transaction (nothing else is mined in between, so they are the ones stored).
+ */
+export async function makeRequest(dataSafe: DataSafe, consumer: HardhatEthersSigner, p: RequestParams) {
+  const args = [p.subjectId, p.scope, p.targets, p.purpose, p.grantDuration, p.maxReads, p.expiresAt] as const;
+  const [requestId, returned] = await dataSafe.connect(consumer).requestAccess.staticCall(...args);
+  const tx = await dataSafe.connect(consumer).requestAccess(...args);
+  return { requestId, request: toRequest(returned), tx };
+}
+
+/** Issues an asset of `dataType` to `subjectId` by `department`; returns its id, fields and key. */
+export async function issue(
+  dataSafe: DataSafe,
+  department: HardhatEthersSigner,
+  subjectId: string,
+  dataType: number,
+  validUntil = 0,
+) {
+  const asset = newAsset(subjectId, dataType, validUntil);
+  await dataSafe.connect(department).issueAsset(asset);
+  const assetId = assetIdOf(department.address, asset);
+  const key = {
+    issuer: department.address,
+    subjectId,
+    dataType,
+    contentCommitment: asset.contentCommitment,
+  };
+  return { assetId, asset, key };
+}
+
+/** accessId = keccak256(abi.encode(grantId, version, readNumber)). */
+export const accessIdOf = (grantId: string, version: bigint | number, readNumber: bigint | number): string =>
+  ethers.keccak256(
+    ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "uint32", "uint32"], [grantId, version, readNumber]),
+  );
+
+/** Selector of a custom error, for asserting the 4-byte prefix of revert data. */
+export const selectorOf = (signature: string): string => ethers.id(signature).slice(0, 10);
