@@ -38,12 +38,12 @@ abstract contract AssetRegistry is IAssetRegistry, SubjectRegistry {
         if (count == 0) revert EmptyBatch();
         address issuer = _msgSender();
         assetIds = new bytes32[](count);
-        // Type id 0 is never defined, so the first item always checks its type; later items
-        // re-check only when the type changes (departments issue in runs of one type).
+        // The first item always checks its issuer; later items re-check only when the type
+        // changes (departments issue in runs of one type).
         uint32 checkedType;
         for (uint256 i; i < count; ++i) {
             NewAsset calldata asset = assets[i];
-            if (asset.dataType != checkedType) {
+            if (i == 0 || asset.dataType != checkedType) {
                 _requireIssuer(asset.dataType, issuer);
                 checkedType = asset.dataType;
             }

@@ -42,6 +42,8 @@ abstract contract ConsentManager is IConsentManager, AssetRegistry, EIP712 {
         );
     /// @notice Most targets in one request or grant, and most grants one call issues.
     uint256 public constant MAX_GRANTS_PER_CALL = 32;
+    /// @notice Longest grant a request may ask for.
+    uint40 public constant MAX_GRANT_DURATION = 3650 days;
 
     mapping(bytes32 grantId => Grant grant) private _grants;
     mapping(bytes32 requestId => AccessRequestStatus status) private _requestStatus;
@@ -61,7 +63,7 @@ abstract contract ConsentManager is IConsentManager, AssetRegistry, EIP712 {
         _requireActiveMember(consumer, MemberKind.Consumer);
         _existingSubject(subjectId);
         _checkCount(targets.length);
-        if (grantDuration == 0 || maxReads == 0 || expiresAt <= block.timestamp) {
+        if (grantDuration == 0 || grantDuration > MAX_GRANT_DURATION || maxReads == 0 || expiresAt <= block.timestamp) {
             revert InvalidGrantTerms(expiresAt, maxReads);
         }
         request = AccessRequest(

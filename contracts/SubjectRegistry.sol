@@ -76,6 +76,8 @@ abstract contract SubjectRegistry is ISubjectRegistry, MemberDirectory {
         Recovery memory recovery = _recoveries[subjectId];
         if (recovery.newController == address(0)) revert NoPendingRecovery(subjectId);
         if (block.timestamp < recovery.executableAt) revert RecoveryNotReady(subjectId, recovery.executableAt);
+        // An authority suspended while its recovery waited (compromised, say) cannot complete it.
+        _requireActiveMember(recovery.authority, MemberKind.IdentityAuthority);
         Subject storage subject = _subjects[subjectId];
         address previous = subject.controller;
         subject.controller = recovery.newController;

@@ -29,7 +29,7 @@ interface IConsentManager {
 
     /// @notice A request or grant names no targets or no consumers, or more than the limit.
     error InvalidGrantCount(uint256 count);
-    /// @notice Expiry not in the future, zero duration or zero reads.
+    /// @notice Expiry not in the future, zero or over-long duration, or zero reads.
     error InvalidGrantTerms(uint40 expiresAt, uint32 maxReads);
     /// @notice A data-type target is not a defined type id.
     error InvalidDataTypeTarget(bytes32 target);

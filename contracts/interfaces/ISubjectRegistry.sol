@@ -92,7 +92,8 @@ interface ISubjectRegistry {
     /// @notice Cancels a pending recovery. Caller: the controller or an identity authority.
     function cancelRecovery(bytes32 subjectId) external;
 
-    /// @notice Completes a recovery whose delay has passed. Anyone may call.
+    /// @notice Completes a recovery whose delay has passed, if the identity authority that started it
+    /// is still active. Anyone may call.
     function completeRecovery(bytes32 subjectId) external;
 
     /// @notice Invalidates every outstanding signature of the controller. Caller: the controller.

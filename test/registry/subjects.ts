@@ -362,6 +362,18 @@ describe("SubjectRegistry", () => {
       await expect(dataSafe.connect(newKey).invalidateNonce(CITIZEN)).to.emit(dataSafe, "NonceInvalidated").withArgs(CITIZEN, 2);
     });
 
+    it("reverts MemberNotPermitted when the authority that started it was suspended meanwhile", async () => {
+      const { dataSafe, actors, executableAt } = await loadFixture(initiated);
+      await dataSafe.connect(actors.regulator).suspendMember(actors.identityAuthority.address, 1);
+      await time.increaseTo(executableAt);
+      await expect(dataSafe.connect(actors.stranger).completeRecovery(CITIZEN))
+        .to.be.revertedWithCustomError(dataSafe, "MemberNotPermitted")
+        .withArgs(actors.identityAuthority.address, MemberKind.IdentityAuthority);
+      expect(await dataSafe.controllerOf(CITIZEN)).to.equal(actors.citizen.address);
+      await dataSafe.connect(actors.regulator).reinstateMember(actors.identityAuthority.address);
+      await expect(dataSafe.connect(actors.stranger).completeRecovery(CITIZEN)).to.emit(dataSafe, "ControllerChanged");
+    });
+
     it("reverts NoPendingRecovery once completed", async () => {
       const { dataSafe, actors, executableAt } = await loadFixture(initiated);
       await time.increaseTo(executableAt);
