@@ -1,0 +1,96 @@
+import type { ContractRunner } from "ethers";
+
+import { DataSafe__factory } from "../typechain-types/index.js";
+import { AccessLog } from "./access-log.js";
+import { Assets } from "./assets.js";
+import { Catalog } from "./catalog.js";
+import { Consent } from "./consent.js";
+import { Context } from "./context.js";
+import { Events } from "./events.js";
+import { Members } from "./members.js";
+import { decodeRevert } from "./revert.js";
+import { address } from "./requests.js";
+import { Subjects } from "./subjects.js";
+import type { Address } from "./types.js";
+
+/** Where a deployment lives. */
+export interface DataSafeAddresses {
+  /** The core contract (members, subjects, assets, consent, access log). */
+  address: Address;
+  /** The data catalog. */
+  catalogAddress: Address;
+}
+
+/**
+ * A typed client of one datasafe deployment, acting as one account (the runner). Each concern is
+ * a module: `members`, `catalog`, `subjects`, `assets`, `consent`, `accessLog`, and `events` for
+ * the trail. Writes return a `PendingTransaction` whose `wait()` decodes the receipt; reverts throw
+ * typed errors (see errors.ts).
+ *
+ * @example
+ * const safe = await DataSafeClient.at(dataSafeAddress, provider);
+ * const bank = safe.connect(bankSigner);
+ * const { request } = await (await bank.consent.requestAccess({ subjectId, targets: [assetId], purpose: 1, grantDuration: 86_400 })).wait();
+ * const authorization = await safe.consent.signApproval(phoneWallet, request);   // the holder signs, pays nothing
+ * await (await bank.consent.approveBySig(request, authorization)).wait();         // the bank relays
+ * const access = await (await bank.accessLog.recordAccess({ subjectId, purpose: 1, assetId })).wait();
+ */
+export class DataSafeClient {
+  readonly address: Address;
+  readonly catalogAddress: Address;
+  readonly runner: ContractRunner;
+  readonly members: Members;
+  readonly catalog: Catalog;
+  readonly subjects: Subjects;
+  readonly assets: Assets;
+  readonly consent: Consent;
+  readonly accessLog: AccessLog;
+  readonly events: Events;
+  readonly #ctx: Context;
+
+  /**
+   * @param addresses the core and catalog addresses (see `DataSafeClient.at` to look the catalog up)
+   * @param runner a Signer to write and sign, or a Provider to read
+   */
+  constructor(addresses: DataSafeAddresses, runner: ContractRunner) {
+    this.address = address("address", addresses.address);
+    this.catalogAddress = address("catalogAddress", addresses.catalogAddress);
+    this.runner = runner;
+    this.#ctx = new Context(this.address, this.catalogAddress, runner);
+    this.members = new Members(this.#ctx);
+    this.catalog = new Catalog(this.#ctx);
+    this.subjects = new Subjects(this.#ctx);
+    this.assets = new Assets(this.#ctx);
+    this.consent = new Consent(this.#ctx);
+    this.accessLog = new AccessLog(this.#ctx);
+    this.events = new Events(this.#ctx);
+  }
+
+  /**
+   * A client of the deployment at `address`, its catalog read from the chain.
+   * @example const safe = await DataSafeClient.at("0x…", provider);
+   */
+  static async at(dataSafeAddress: Address, runner: ContractRunner): Promise<DataSafeClient> {
+    const core = DataSafe__factory.connect(address("address", dataSafeAddress), runner);
+    let catalogAddress: Address;
+    try {
+      catalogAddress = await core.catalog();
+    } catch (error) {
+      throw decodeRevert(error, "catalog");
+    }
+    return new DataSafeClient({ address: dataSafeAddress, catalogAddress }, runner);
+  }
+
+  /**
+   * The same deployment, acting as another account.
+   * @example const bank = safe.connect(bankSigner);
+   */
+  connect(runner: ContractRunner): DataSafeClient {
+    return new DataSafeClient({ address: this.address, catalogAddress: this.catalogAddress }, runner);
+  }
+
+  /** The TypeChain contracts, for what the SDK does not wrap. */
+  get contracts() {
+    return { dataSafe: this.#ctx.dataSafe, catalog: this.#ctx.catalog };
+  }
+}

@@ -1,0 +1,156 @@
+import {
+  type TypedDataDomain,
+  type TypedDataField,
+  TypedDataEncoder,
+  id,
+  verifyTypedData,
+} from "ethers";
+
+import { EIP712_NAME, EIP712_VERSION, enumValue } from "./constants.js";
+import type { Address, GrantKey, GrantTerms, Hex } from "./types.js";
+
+/**
+ * The EIP-712 messages a holder signs, as plain data any wallet signs: ethers
+ * `signer.signTypedData(domain, types, message)`, MetaMask's `eth_signTypedData_v4`, a hardware
+ * wallet. They mirror the typehashes of contracts/ConsentManager.sol; `typeHashOf` recomputes them
+ * so a test can hold both sides together.
+ */
+
+/** The fields every signed holder act ends with. */
+export interface SignatureTerms {
+  /** The holder's current nonce (`subjects.nonceOf(subjectId)`). */
+  nonce: bigint | number;
+  /** Unix seconds after which the contract refuses the signature. */
+  deadline: bigint | number;
+}
+
+/** A message ready for `signTypedData`. */
+export interface TypedDataPayload<M extends Record<string, unknown> = Record<string, unknown>> {
+  domain: TypedDataDomain;
+  types: Record<string, TypedDataField[]>;
+  primaryType: string;
+  message: M;
+}
+
+/** EIP-712 types by primary type; field order and types exactly as the Solidity typehashes. */
+export const TYPES = {
+  ApproveAccessRequest: [
+    { name: "requestId", type: "bytes32" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+  RejectAccessRequest: [
+    { name: "requestId", type: "bytes32" },
+    { name: "reason", type: "uint16" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+  Grant: [
+    { name: "subjectId", type: "bytes32" },
+    { name: "consumers", type: "address[]" },
+    { name: "scope", type: "uint8" },
+    { name: "targets", type: "bytes32[]" },
+    { name: "purpose", type: "uint16" },
+    { name: "expiresAt", type: "uint40" },
+    { name: "maxReads", type: "uint32" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+  Revoke: [
+    { name: "subjectId", type: "bytes32" },
+    { name: "consumer", type: "address" },
+    { name: "scope", type: "uint8" },
+    { name: "target", type: "bytes32" },
+    { name: "purpose", type: "uint16" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+} as const satisfies Record<string, readonly TypedDataField[]>;
+
+export type PrimaryType = keyof typeof TYPES;
+
+/**
+ * The EIP-712 domain of a DataSafe deployment.
+ * @example const domain = dataSafeDomain(1337n, dataSafeAddress);
+ */
+export function dataSafeDomain(chainId: bigint | number, verifyingContract: Address): TypedDataDomain {
+  return { name: EIP712_NAME, version: EIP712_VERSION, chainId, verifyingContract };
+}
+
+/** The domain separator `domain` hashes to; equal to the contract's `domainSeparator()` if right. */
+export function domainSeparatorOf(domain: TypedDataDomain): Hex {
+  return TypedDataEncoder.hashDomain(domain);
+}
+
+/**
+ * The typehash of a primary type, e.g. equal to `APPROVE_REQUEST_TYPEHASH` for `ApproveAccessRequest`.
+ */
+export function typeHashOf(primaryType: PrimaryType): Hex {
+  return id(TypedDataEncoder.from(typesOf(primaryType)).encodeType(primaryType));
+}
+
+/**
+ * The approval of an access request, signed by the holder's controller.
+ * @example
+ * const payload = approveRequestTypedData(domain, requestId, { nonce, deadline });
+ * const signature = await phone.signTypedData(payload.domain, payload.types, payload.message);
+ */
+export function approveRequestTypedData(domain: TypedDataDomain, requestId: Hex, terms: SignatureTerms): TypedDataPayload {
+  return payload(domain, "ApproveAccessRequest", { requestId, nonce: terms.nonce, deadline: terms.deadline });
+}
+
+/** The rejection of an access request, signed by the holder's controller. */
+export function rejectRequestTypedData(
+  domain: TypedDataDomain,
+  requestId: Hex,
+  reason: number,
+  terms: SignatureTerms,
+): TypedDataPayload {
+  return payload(domain, "RejectAccessRequest", { requestId, reason, nonce: terms.nonce, deadline: terms.deadline });
+}
+
+/** A direct grant, signed by the holder's controller. */
+export function grantTypedData(domain: TypedDataDomain, grant: GrantTerms, terms: SignatureTerms): TypedDataPayload {
+  return payload(domain, "Grant", {
+    subjectId: grant.subjectId,
+    consumers: grant.consumers,
+    scope: enumValue("GrantScope", grant.scope),
+    targets: grant.targets,
+    purpose: grant.purpose,
+    expiresAt: grant.expiresAt,
+    maxReads: grant.maxReads,
+    nonce: terms.nonce,
+    deadline: terms.deadline,
+  });
+}
+
+/** The revocation of a grant, signed by the holder's controller. */
+export function revokeTypedData(domain: TypedDataDomain, key: GrantKey, terms: SignatureTerms): TypedDataPayload {
+  return payload(domain, "Revoke", {
+    subjectId: key.subjectId,
+    consumer: key.consumer,
+    scope: enumValue("GrantScope", key.scope),
+    target: key.target,
+    purpose: key.purpose,
+    nonce: terms.nonce,
+    deadline: terms.deadline,
+  });
+}
+
+/** The EIP-712 digest of a payload (what the wallet signs). */
+export function hashTypedData(p: TypedDataPayload): Hex {
+  return TypedDataEncoder.hash(p.domain, p.types, p.message);
+}
+
+/** The address that signed a payload (an EOA signature; a contract wallet is checked on chain). */
+export function recoverTypedDataSigner(p: TypedDataPayload, signature: Hex): Address {
+  return verifyTypedData(p.domain, p.types, p.message, signature);
+}
+
+function typesOf(primaryType: PrimaryType): Record<string, TypedDataField[]> {
+  return { [primaryType]: TYPES[primaryType].map((field) => ({ ...field })) };
+}
+
+function payload(domain: TypedDataDomain, primaryType: PrimaryType, message: Record<string, unknown>): TypedDataPayload {
+  return { domain, types: typesOf(primaryType), primaryType, message };
+}

@@ -1,0 +1,165 @@
+import type {
+  AssetStatus,
+  DataTypeStatus,
+  GrantScope,
+  GrantStatus,
+  MemberKind,
+  MemberStatus,
+  ReturnRequestStatus,
+} from "./constants.js";
+
+/**
+ * What the SDK returns, mirroring the Solidity structs. Integers of 48 bits or fewer (timestamps,
+ * type ids, purposes, read counts) are `number`; wider ones `bigint`; enums are member names.
+ * Timestamps are unix seconds.
+ */
+
+/** A 0x-prefixed hex string (bytes32 ids, commitments, signatures). */
+export type Hex = string;
+/** A checksummed or lower-case 0x-prefixed address. */
+export type Address = string;
+
+/** An organisation on the network. */
+export interface Member {
+  account: Address;
+  kind: MemberKind;
+  status: MemberStatus;
+  registeredAt: number;
+  /** X25519 public key payloads are encrypted to. */
+  encryptionKey: Hex;
+  name: string;
+  metadataURI: string;
+}
+
+/** A type of the data catalog. */
+export interface DataType {
+  dataType: number;
+  status: DataTypeStatus;
+  definedAt: number;
+  schemaHash: Hex;
+  name: string;
+  schemaURI: string;
+}
+
+/** A citizen or company, known by its pseudonymous id. */
+export interface Subject {
+  subjectId: Hex;
+  /** The key that acts for the subject; the zero address if unregistered. */
+  controller: Address;
+  registeredAt: number;
+  /** The nonce the controller's next EIP-712 signature must carry. */
+  nonce: number;
+}
+
+/** A pending recovery of a lost key. */
+export interface Recovery {
+  newController: Address;
+  executableAt: number;
+  authority: Address;
+}
+
+/** What an asset id is the hash of; a verifier recomputes the id from it. */
+export interface AssetKey {
+  issuer: Address;
+  subjectId: Hex;
+  dataType: number;
+  contentCommitment: Hex;
+}
+
+/** A data asset as the registry stores it. */
+export interface Asset {
+  assetId: Hex;
+  status: AssetStatus;
+  dataType: number;
+  issuedAt: number;
+  /** 0 = no expiry. */
+  validUntil: number;
+  /** Binds the asset to its holder (`subjectTagOf(subjectId)`). */
+  subjectTag: bigint;
+}
+
+/** A holder's request to a department to return data of a type. */
+export interface ReturnRequest {
+  requestId: Hex;
+  subjectId: Hex;
+  department: Address;
+  dataType: number;
+  status: ReturnRequestStatus;
+  requestedAt: number;
+}
+
+/** A consumer's request for consent, exactly as stored and signed over (through its id). */
+export interface AccessRequest {
+  subjectId: Hex;
+  consumer: Address;
+  scope: GrantScope;
+  /** Asset ids, or data type ids as bytes32 (`dataTypeTarget`). */
+  targets: Hex[];
+  purpose: number;
+  grantDuration: number;
+  maxReads: number;
+  expiresAt: number;
+  nonce: bigint;
+}
+
+/** The terms of a grant given directly. */
+export interface GrantTerms {
+  subjectId: Hex;
+  consumers: Address[];
+  scope: GrantScope;
+  targets: Hex[];
+  purpose: number;
+  expiresAt: number;
+  maxReads: number;
+}
+
+/** What a grant id is the hash of: one grant per holder, consumer, scope, target and purpose. */
+export interface GrantKey {
+  subjectId: Hex;
+  consumer: Address;
+  scope: GrantScope;
+  target: Hex;
+  purpose: number;
+}
+
+/** A grant as stored. */
+export interface Grant {
+  grantId: Hex;
+  status: GrantStatus;
+  grantedAt: number;
+  expiresAt: number;
+  maxReads: number;
+  reads: number;
+  version: number;
+}
+
+/** A controller's EIP-712 signature of a holder act, ready to be relayed by anyone. */
+export interface Authorization {
+  nonce: bigint;
+  deadline: bigint;
+  signature: Hex;
+}
+
+/** A grant issued or renewed, as its `GrantIssued` event tells it. */
+export interface IssuedGrant {
+  grantId: Hex;
+  key: GrantKey;
+  expiresAt: number;
+  maxReads: number;
+  version: number;
+  /** The approved request, or the zero hash for a direct grant. */
+  requestId: Hex;
+}
+
+/** One read recorded on chain, with what `recordOutcome` needs to report on it. */
+export interface AccessRecord {
+  accessId: Hex;
+  grantId: Hex;
+  key: GrantKey;
+  assetId: Hex;
+  /** The grant version the read used. */
+  version: number;
+  readNumber: number;
+  maxReads: number;
+}
+
