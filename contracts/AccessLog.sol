@@ -36,9 +36,9 @@ abstract contract AccessLog is IAccessLog, ConsentManager {
             readNumber = stored.reads + 1;
         }
         stored.reads = readNumber;
-        uint32 maxReads = stored.maxReads;
-        accessId = keccak256(abi.encode(grantId, stored.version, readNumber));
-        emit AccessRecorded(grantId, subjectId, consumer, accessId, assetId, purpose, readNumber, maxReads);
+        uint32 version = stored.version;
+        accessId = keccak256(abi.encode(grantId, version, readNumber));
+        emit AccessRecorded(grantId, subjectId, consumer, accessId, assetId, purpose, readNumber, stored.maxReads, version);
     }
 
     /// @inheritdoc IAccessLog

@@ -85,6 +85,11 @@ abstract contract AssetRegistry is IAssetRegistry, SubjectRegistry {
         address department
     ) external returns (bytes32 requestId) {
         _controlledSubject(subjectId, _msgSender());
+        return _requestReturn(subjectId, dataType, department);
+    }
+
+    /// @dev Opens a return request once the holder's authority is checked.
+    function _requestReturn(bytes32 subjectId, uint32 dataType, address department) internal returns (bytes32 requestId) {
         _requireIssuer(dataType, department);
         uint64 count = ++_returnRequestCount;
         requestId = keccak256(abi.encode(subjectId, dataType, department, count));

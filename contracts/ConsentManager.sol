@@ -40,6 +40,11 @@ abstract contract ConsentManager is IConsentManager, AssetRegistry, EIP712 {
         keccak256(
             "Revoke(bytes32 subjectId,address consumer,uint8 scope,bytes32 target,uint16 purpose,uint256 nonce,uint256 deadline)"
         );
+    /// @notice EIP-712 type of a signed return request (a holder asking a department for its data).
+    bytes32 public constant REQUEST_RETURN_TYPEHASH =
+        keccak256(
+            "RequestReturn(bytes32 subjectId,uint32 dataType,address department,uint256 nonce,uint256 deadline)"
+        );
     /// @notice Most targets in one request or grant, and most grants one call issues.
     uint256 public constant MAX_GRANTS_PER_CALL = 32;
     /// @notice Longest grant a request may ask for.
@@ -184,6 +189,30 @@ abstract contract ConsentManager is IConsentManager, AssetRegistry, EIP712 {
         );
         _useSignature(key.subjectId, structHash, authorization);
         _revokeGrant(key);
+    }
+
+    /// @inheritdoc IConsentManager
+    function requestReturnBySig(
+        bytes32 subjectId,
+        uint32 dataType,
+        address department,
+        Authorization calldata authorization
+    ) external returns (bytes32 requestId) {
+        _useSignature(
+            subjectId,
+            keccak256(
+                abi.encode(
+                    REQUEST_RETURN_TYPEHASH,
+                    subjectId,
+                    dataType,
+                    department,
+                    authorization.nonce,
+                    authorization.deadline
+                )
+            ),
+            authorization
+        );
+        return _requestReturn(subjectId, dataType, department);
     }
 
     /// @inheritdoc IConsentManager

@@ -159,8 +159,8 @@ export class Events {
     return reads.map((read) => {
       const { args } = read;
       const asset = assetById.get(args.assetId);
-      // The grant version in force: the last issue of this grant before the read.
-      const grant = grants.filter((g) => g.args.grantId === args.grantId && before(g, read)).at(-1);
+      // The read names its grant version; its terms are in that version's GrantIssued.
+      const grant = grants.find((g) => g.args.grantId === args.grantId && g.args.version === args.version);
       const outcome = outcomeById.get(args.accessId);
       const dataType = asset ? Number(asset.dataType) : 0;
       return {
@@ -179,7 +179,7 @@ export class Events {
         readNumber: Number(args.readNumber),
         maxReads: Number(args.maxReads),
         grantId: args.grantId,
-        grantVersion: grant ? Number(grant.args.version) : 0,
+        grantVersion: Number(args.version),
         grantExpiresAt: grant ? Number(grant.args.expiresAt) : 0,
         requestId: grant && grant.args.requestId !== ZERO32 ? grant.args.requestId : undefined,
         outcome: outcome ? Number(outcome.outcome) : undefined,
@@ -276,7 +276,7 @@ export class Events {
     return [...latest.values()].map((g) => {
       const { args } = g;
       const version = Number(args.version);
-      const used = reads.filter((r) => r.args.grantId === args.grantId && before(g, r)).length;
+      const used = reads.filter((r) => r.args.grantId === args.grantId && r.args.version === args.version).length;
       const wasRevoked = revoked.some((r) => r.args.grantId === args.grantId && Number(r.args.version) === version);
       const expiresAt = Number(args.expiresAt);
       const maxReads = Number(args.maxReads);
@@ -389,9 +389,4 @@ function addressTopic(account: Address): string {
 
 function unique<T>(values: T[]): T[] {
   return [...new Set(values)];
-}
-
-/** Whether log `a` comes before log `b` on chain. */
-function before(a: { blockNumber: number; logIndex: number }, b: { blockNumber: number; logIndex: number }): boolean {
-  return a.blockNumber < b.blockNumber || (a.blockNumber === b.blockNumber && a.logIndex < b.logIndex);
 }

@@ -28,6 +28,7 @@ interface IAccessLog {
     /// @param purpose the purpose of the grant
     /// @param readNumber this read's number in the grant version (1-based)
     /// @param maxReads reads the grant version allows
+    /// @param version the grant version read under (see `GrantIssued`)
     event AccessRecorded(
         bytes32 indexed grantId,
         bytes32 indexed subjectId,
@@ -36,7 +37,8 @@ interface IAccessLog {
         bytes32 assetId,
         uint16 purpose,
         uint32 readNumber,
-        uint32 maxReads
+        uint32 maxReads,
+        uint32 version
     );
     /// @notice The consumer reported what came of an access (e.g. loan granted).
     /// @param accessId the access

@@ -10,7 +10,7 @@ import {AccessRequest, AccessRequestStatus, Authorization, GrantKey, GrantScope,
 /// the holder, the consumer, one asset or one data type, a purpose, an expiry and a maximum number
 /// of reads (1 = burn after reading), and the holder can revoke it at any time.
 ///
-/// Every holder act can be done by the controller's transaction or by its EIP-712 signature
+/// Every holder act here, and the holder's return request of the asset registry, can be done by the controller's transaction or by its EIP-712 signature
 /// submitted by anyone (a phone signs, a relayer pays). Signatures carry the holder's nonce and a
 /// deadline, are bound to this chain and this deployment, and are checked with EIP-1271 when the
 /// controller is a contract wallet. `invalidateNonce` cancels every outstanding signature.
@@ -165,6 +165,16 @@ interface IConsentManager {
 
     /// @notice Revokes a grant with the controller's signature. Anyone may submit.
     function revokeBySig(GrantKey calldata key, Authorization calldata authorization) external;
+
+    /// @notice Asks a department to return data of a type (see `IAssetRegistry.requestReturn`) with
+    /// the controller's signature, so a holder whose phone never pays gas can ask. Anyone may submit.
+    /// @return requestId the return request id
+    function requestReturnBySig(
+        bytes32 subjectId,
+        uint32 dataType,
+        address department,
+        Authorization calldata authorization
+    ) external returns (bytes32 requestId);
 
     /// @notice The stored grant (status None if never granted).
     function getGrant(bytes32 grantId) external view returns (Grant memory);

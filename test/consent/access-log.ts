@@ -110,7 +110,7 @@ describe("consent: access log", () => {
         ).to.equal(accessId);
         await expect(dataSafe.connect(a.bank).recordAccess(CITIZEN, GrantScope.Asset, LOAN, household.assetId))
           .to.emit(dataSafe, "AccessRecorded")
-          .withArgs(assetGrant, CITIZEN, a.bank.address, accessId, household.assetId, LOAN, readNumber, 3);
+          .withArgs(assetGrant, CITIZEN, a.bank.address, accessId, household.assetId, LOAN, readNumber, 3, 1);
         expect((await dataSafe.getGrant(assetGrant)).reads).to.equal(BigInt(readNumber));
       }
       // every read of the three used: the fourth is refused, with the same reason the view gives
@@ -146,7 +146,7 @@ describe("consent: access log", () => {
       });
       await expect(dataSafe.connect(a.school).recordAccess(CITIZEN, GrantScope.Asset, ENROLMENT, household.assetId))
         .to.emit(dataSafe, "AccessRecorded")
-        .withArgs(grantId, CITIZEN, a.school.address, accessIdOf(grantId, 1, 1), household.assetId, ENROLMENT, 1, 1);
+        .withArgs(grantId, CITIZEN, a.school.address, accessIdOf(grantId, 1, 1), household.assetId, ENROLMENT, 1, 1, 1);
       await expectDenied(
         dataSafe,
         a.school,
@@ -164,7 +164,7 @@ describe("consent: access log", () => {
       const { dataSafe, actors: a, fund, typeGrant } = await withGrants();
       await expect(dataSafe.connect(a.bank).recordAccess(CITIZEN, GrantScope.DataType, LOAN, fund.assetId))
         .to.emit(dataSafe, "AccessRecorded")
-        .withArgs(typeGrant, CITIZEN, a.bank.address, accessIdOf(typeGrant, 1, 1), fund.assetId, LOAN, 1, 3);
+        .withArgs(typeGrant, CITIZEN, a.bank.address, accessIdOf(typeGrant, 1, 1), fund.assetId, LOAN, 1, 3, 1);
 
       const next = { ...fund.asset, contentCommitment: random32(), payloadPointer: random32() };
       const newId = await dataSafe.connect(a.housingFundCentre).supersedeAsset.staticCall(fund.key, next);
@@ -185,7 +185,7 @@ describe("consent: access log", () => {
       );
       await expect(dataSafe.connect(a.bank).recordAccess(CITIZEN, GrantScope.DataType, LOAN, newId))
         .to.emit(dataSafe, "AccessRecorded")
-        .withArgs(typeGrant, CITIZEN, a.bank.address, accessIdOf(typeGrant, 1, 2), newId, LOAN, 2, 3);
+        .withArgs(typeGrant, CITIZEN, a.bank.address, accessIdOf(typeGrant, 1, 2), newId, LOAN, 2, 3, 1);
     });
 
     it("asset grant: does not follow a supersede (the new version is another asset)", async () => {
@@ -459,7 +459,7 @@ describe("consent: access log", () => {
       );
       await expect(dataSafe.connect(a.bank).recordAccess(CITIZEN, GrantScope.Asset, LOAN, household.assetId))
         .to.emit(dataSafe, "AccessRecorded")
-        .withArgs(assetGrant, CITIZEN, a.bank.address, accessIdOf(assetGrant, 1, 1), household.assetId, LOAN, 1, 3);
+        .withArgs(assetGrant, CITIZEN, a.bank.address, accessIdOf(assetGrant, 1, 1), household.assetId, LOAN, 1, 3, 1);
     });
 
     it("refuses non-consumers (ConsumerNotActive): a department, a stranger", async () => {
@@ -503,7 +503,7 @@ describe("consent: access log", () => {
       });
       await expect(dataSafe.connect(a.bank).recordAccess(CITIZEN, GrantScope.Asset, LOAN, household.assetId))
         .to.emit(dataSafe, "AccessRecorded")
-        .withArgs(assetGrant, CITIZEN, a.bank.address, accessIdOf(assetGrant, 2, 1), household.assetId, LOAN, 1, 1);
+        .withArgs(assetGrant, CITIZEN, a.bank.address, accessIdOf(assetGrant, 2, 1), household.assetId, LOAN, 1, 1, 2);
       await expectDenied(
         dataSafe,
         a.bank,

@@ -317,6 +317,7 @@ describe("consent: invariants over random sequences", function () {
               BigInt(purpose),
               g!.reads,
               g!.maxReads,
+              BigInt(g!.version),
             ]);
           } else {
             expect(result.ok, `step ${step}: read refused by the model (${reason})`).to.equal(false);

@@ -149,10 +149,10 @@ async function expectOldGrantsWork(ctx: Ctx) {
   const typeGrant = grantIdOf(typeKey);
   await expect(dataSafe.connect(a.bank).recordAccess(CITIZEN, GrantScope.Asset, LOAN, household.assetId))
     .to.emit(dataSafe, "AccessRecorded")
-    .withArgs(assetGrant, CITIZEN, a.bank.address, accessIdOf(assetGrant, 1, 1), household.assetId, LOAN, 1, 10);
+    .withArgs(assetGrant, CITIZEN, a.bank.address, accessIdOf(assetGrant, 1, 1), household.assetId, LOAN, 1, 10, 1);
   await expect(dataSafe.connect(a.bank).recordAccess(CITIZEN, GrantScope.DataType, LOAN, fund.assetId))
     .to.emit(dataSafe, "AccessRecorded")
-    .withArgs(typeGrant, CITIZEN, a.bank.address, accessIdOf(typeGrant, 1, 1), fund.assetId, LOAN, 1, 10);
+    .withArgs(typeGrant, CITIZEN, a.bank.address, accessIdOf(typeGrant, 1, 1), fund.assetId, LOAN, 1, 10, 1);
 }
 
 /** The new key has every power, directly and by signature, over grants made before it. */
