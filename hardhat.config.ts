@@ -47,8 +47,8 @@ export default defineConfig({
   test: {
     solidity: {
       // A fixed seed keeps CI reproducible; change it locally to explore other sequences.
-      fuzz: { runs: 512, seed: "0x6461746173616665" },
-      invariant: { runs: 64, depth: 48 },
+      fuzz: { runs: 1024, seed: "0x6461746173616665" },
+      invariant: { runs: 256, depth: 96 },
     },
   },
   typechain: {
