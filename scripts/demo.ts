@@ -1,8 +1,9 @@
 /**
  * The datasafe story, told on the embedded network through the real Ignition modules and the SDK:
- * government departments return data to a citizen and a company (proactively, on request; one
- * record revoked, one superseded; a verifier checks records against the chain), then a bank asks
- * for consent, the citizen approves by signing on a phone that never pays gas, the bank reads once
+ * government departments return data to a citizen and a company (proactively, or at the citizen's
+ * request signed on a phone that never pays gas; one record revoked, one superseded; a verifier
+ * checks records against the chain), then a bank asks for consent, the citizen approves by signing
+ * on the phone again, the bank reads once
  * (burn after reading), a school loses its grant, a regulator suspends the bank, and the citizen
  * reads back who used their data.
  *
@@ -266,7 +267,8 @@ const issueOne = async (
     await department[from].assets.issue({ subjectId, dataType: type.id, contentCommitment: commitment, payloadPointer: payloadPointerOf(ciphertext()) })
   ).wait();
   stats.assets += 1;
-  say(`${DEPARTMENTS[from].name} returns the ${type.title.toLowerCase()}: asset ${short(asset.assetId)}.`);
+  const whose = subjectId === companyId ? "the company's " : "the ";
+  say(`${DEPARTMENTS[from].name} returns ${whose}${type.title.toLowerCase()}: asset ${short(asset.assetId)}.`);
   return { asset, record, salt };
 };
 held.housingFund = await issueOne("housingFund", citizenId, "personal-housing-fund", {
@@ -292,31 +294,42 @@ held.marriage = await issueOne("archives", citizenId, "marriage-certificate", {
   registeredOn: "2012-10-01",
   registryOffice: "Lixia marriage registry",
 });
+held.employerFund = await issueOne("housingFund", companyId, "employer-housing-fund", {
+  employerAccountNumber: "DEMO-EHF-0001",
+  employees: 48,
+  monthlyContribution: 57600,
+  paidUntil: "2025-09",
+});
 
-section("Return on the holder's request: the company asks for its employer housing-fund record");
-const employerFund = dataTypeNamed("employer-housing-fund");
-const { requestId: returnRequestId } = await (
-  await company.assets.requestReturn({
-    subjectId: companyId,
-    dataType: employerFund.id,
-    department: departmentSigners.housingFund.address,
-  })
-).wait();
-say(`The company's key asks the Housing Provident Fund Centre for it (return request ${short(returnRequestId)}).`);
-const employerRecord = { employerAccountNumber: "DEMO-EHF-0001", employees: 48, monthlyContribution: 57600, paidUntil: "2025-09" };
-const employerCommitment = commitRecord(employerRecord);
+section("Return on the holder's request: the citizen asks for a record of violations, by signature");
+const violations = dataTypeNamed("violations-record");
+const returnAsk = { subjectId: citizenId, dataType: violations.id, department: departmentSigners.publicSecurity.address };
+const returnSignature = await app.consent.signReturnRequest(phone, returnAsk);
+stats.signatures += 1;
+say(
+  `The citizen's phone signs an EIP-712 RequestReturn message asking the Public Security Bureau for ` +
+    `their ${violations.title.toLowerCase()} (nonce ${returnSignature.nonce}, valid until ` +
+    `${time(Number(returnSignature.deadline))}). It sends nothing.`,
+);
+const { requestId: returnRequestId } = await (await app.assets.requestReturnBySig(returnAsk, returnSignature)).wait();
+say(
+  `The safe-box app relays the signature and pays for it: return request ${short(returnRequestId)} is open. ` +
+    `Any funded account could have relayed it; none could have changed what the phone asked for.`,
+);
+const violationsRecord = { violations: [], checkedOn: "2025-10-08" };
+const violationsCommitment = commitRecord(violationsRecord);
 const fulfilled = await (
-  await department.housingFund.assets.fulfilReturnRequest(returnRequestId, {
-    subjectId: companyId,
-    dataType: employerFund.id,
-    contentCommitment: employerCommitment.commitment,
+  await department.publicSecurity.assets.fulfilReturnRequest(returnRequestId, {
+    subjectId: citizenId,
+    dataType: violations.id,
+    contentCommitment: violationsCommitment.commitment,
     payloadPointer: payloadPointerOf(ciphertext()),
   })
 ).wait();
-held.employerFund = { asset: fulfilled, record: employerRecord, salt: employerCommitment.salt };
+held.violations = { asset: fulfilled, record: violationsRecord, salt: violationsCommitment.salt };
 stats.assets += 1;
 const returnRequest = await safe.assets.getReturnRequest(returnRequestId);
-say(`The centre answers with asset ${short(fulfilled.assetId)}; the request is now ${returnRequest.status.toLowerCase()}.`);
+say(`The bureau answers with asset ${short(fulfilled.assetId)}; the request is now ${returnRequest.status.toLowerCase()}.`);
 
 section("A record is revoked, another superseded by a new version");
 await (await department.publicSecurity.assets.revoke(held.permit.asset.key, Reason.NoLongerApplicable)).wait();

@@ -9,12 +9,20 @@ import { InvalidInputError } from "./errors.js";
 import { assetIdOf } from "./ids.js";
 import { type NewAssetInput, address, assetKeyOf, bytes32, newAssetOf, uint } from "./requests.js";
 import { type PendingTransaction, eventIn, eventsIn } from "./transaction.js";
-import type { Address, Asset, AssetKey, Hex, ReturnRequest } from "./types.js";
+import type { Address, Asset, AssetKey, Authorization, Hex, ReturnRequest } from "./types.js";
 
 /** An asset just issued: its id and the key a verifier recomputes it from. */
 export interface IssuedAsset {
   assetId: Hex;
   key: AssetKey;
+}
+
+/** A holder's request that a department return data of a type. */
+export interface RequestReturnInput {
+  subjectId: Hex;
+  dataType: number;
+  /** The department asked: an active department authorised in the catalog for `dataType`. */
+  department: Address;
 }
 
 /** What a verifier learns from the chain about a record it was shown. */
@@ -93,16 +101,30 @@ export class Assets {
    * Asks a department to return data of a type. Caller: the holder's controller.
    * @returns a transaction whose `wait()` gives the `requestId`
    */
-  async requestReturn(input: { subjectId: Hex; dataType: number; department: Address }): Promise<PendingTransaction<{ requestId: Hex }>> {
-    const subjectId = bytes32("subjectId", input.subjectId);
-    const dataType = uint("dataType", input.dataType, 32);
-    const department = address("department", input.department);
+  async requestReturn(input: RequestReturnInput): Promise<PendingTransaction<{ requestId: Hex }>> {
+    const { subjectId, dataType, department } = requestReturnOf(input);
     return this.#ctx.write(
       "requestReturn",
       () => this.#ctx.dataSafe.requestReturn(subjectId, dataType, department),
-      (receipt) => ({
-        requestId: eventIn(receipt, this.#ctx.dataSafe, this.#ctx.dataSafe.getEvent("ReturnRequested")).args.requestId,
-      }),
+      (receipt) => this.#returnRequested(receipt),
+    );
+  }
+
+  /**
+   * Asks a department to return data of a type with the controller's signature (see
+   * `consent.signReturnRequest`), so a holder whose phone never pays gas can ask. Anyone may relay.
+   * @returns a transaction whose `wait()` gives the `requestId`
+   * @example
+   * const input = { subjectId, dataType: 4, department };
+   * const authorization = await app.consent.signReturnRequest(phone, input);
+   * const { requestId } = await (await app.assets.requestReturnBySig(input, authorization)).wait();
+   */
+  async requestReturnBySig(input: RequestReturnInput, authorization: Authorization): Promise<PendingTransaction<{ requestId: Hex }>> {
+    const { subjectId, dataType, department } = requestReturnOf(input);
+    return this.#ctx.write(
+      "requestReturnBySig",
+      () => this.#ctx.dataSafe.requestReturnBySig(subjectId, dataType, department, authorization),
+      (receipt) => this.#returnRequested(receipt),
     );
   }
 
@@ -219,6 +241,10 @@ export class Assets {
     return this.#ctx.read("areIssued", () => this.#ctx.dataSafe.areIssued(ids));
   }
 
+  #returnRequested(receipt: TransactionReceipt): { requestId: Hex } {
+    return { requestId: eventIn(receipt, this.#ctx.dataSafe, this.#ctx.dataSafe.getEvent("ReturnRequested")).args.requestId };
+  }
+
   #issued(receipt: TransactionReceipt): IssuedAsset[] {
     return eventsIn(receipt, this.#ctx.dataSafe, this.#ctx.dataSafe.getEvent("AssetIssued")).map(issuedAssetOf);
   }
@@ -226,6 +252,15 @@ export class Assets {
   #issuedOne(receipt: TransactionReceipt): IssuedAsset {
     return issuedAssetOf(eventIn(receipt, this.#ctx.dataSafe, this.#ctx.dataSafe.getEvent("AssetIssued")));
   }
+}
+
+/** A return request's fields, checked. */
+export function requestReturnOf(input: RequestReturnInput): RequestReturnInput {
+  return {
+    subjectId: bytes32("subjectId", input.subjectId),
+    dataType: uint("dataType", input.dataType, 32),
+    department: address("department", input.department),
+  };
 }
 
 function issuedAssetOf({ args }: TypedLogDescription<AssetIssuedEvent.Event>): IssuedAsset {

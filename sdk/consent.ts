@@ -1,6 +1,7 @@
 import type { TransactionReceipt, TypedDataDomain, TypedDataField } from "ethers";
 
 import type { AccessRequestStructOutput } from "../typechain-types/DataSafe.js";
+import { type RequestReturnInput, requestReturnOf } from "./assets.js";
 import { type AccessRequestStatus, DEFAULT_SIGNATURE_LIFETIME, enumName, enumValue } from "./constants.js";
 import type { Context } from "./context.js";
 import { DomainMismatchError } from "./errors.js";
@@ -27,6 +28,7 @@ import {
   domainSeparatorOf,
   grantTypedData,
   rejectRequestTypedData,
+  requestReturnTypedData,
   revokeTypedData,
 } from "./typed-data.js";
 import type { AccessRequest, Authorization, Grant, GrantKey, Hex, IssuedGrant } from "./types.js";
@@ -53,7 +55,8 @@ export interface GrantsIssued {
 
 /**
  * Consent: a consumer asks, the holder approves (by transaction or by a signature anyone relays),
- * rejects or lets the request expire; a holder also grants directly and revokes at any time.
+ * rejects or lets the request expire; a holder also grants directly and revokes at any time. The
+ * holder's signatures are made here, the return request's too (relayed by `assets.requestReturnBySig`).
  */
 export class Consent {
   readonly #ctx: Context;
@@ -195,6 +198,16 @@ export class Consent {
     const k = grantKeyOf(key);
     const terms = await this.#signatureTerms(k.subjectId, options);
     return sign(signer, revokeTypedData(await this.domain(), k, terms), terms);
+  }
+
+  /**
+   * Has the holder's controller sign a request that a department return data of a type; relay it
+   * with `assets.requestReturnBySig(input, authorization)`.
+   */
+  async signReturnRequest(signer: TypedDataSigner, input: RequestReturnInput, options: SignOptions = {}): Promise<Authorization> {
+    const request = requestReturnOf(input);
+    const terms = await this.#signatureTerms(request.subjectId, options);
+    return sign(signer, requestReturnTypedData(await this.domain(), request, terms), terms);
   }
 
   /** The EIP-712 domain of this deployment on the connected chain. */

@@ -8,7 +8,7 @@ export { DataSafeClient, type DataSafeAddresses } from "./client.js";
 export { Members, type RegisterMemberInput } from "./members.js";
 export { Catalog, type DefineDataTypeInput, schemaHashOf } from "./catalog.js";
 export { Subjects } from "./subjects.js";
-export { Assets, type AssetVerification, type IssuedAsset } from "./assets.js";
+export { Assets, type AssetVerification, type IssuedAsset, type RequestReturnInput } from "./assets.js";
 export { Consent, type GrantsIssued, type SignOptions, type TypedDataSigner } from "./consent.js";
 export { AccessLog } from "./access-log.js";
 export {
@@ -65,6 +65,7 @@ export {
   hashTypedData,
   recoverTypedDataSigner,
   rejectRequestTypedData,
+  requestReturnTypedData,
   revokeTypedData,
   typeHashOf,
   type PrimaryType,

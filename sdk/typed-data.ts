@@ -65,6 +65,13 @@ export const TYPES = {
     { name: "nonce", type: "uint256" },
     { name: "deadline", type: "uint256" },
   ],
+  RequestReturn: [
+    { name: "subjectId", type: "bytes32" },
+    { name: "dataType", type: "uint32" },
+    { name: "department", type: "address" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
 } as const satisfies Record<string, readonly TypedDataField[]>;
 
 export type PrimaryType = keyof typeof TYPES;
@@ -132,6 +139,25 @@ export function revokeTypedData(domain: TypedDataDomain, key: GrantKey, terms: S
     scope: enumValue("GrantScope", key.scope),
     target: key.target,
     purpose: key.purpose,
+    nonce: terms.nonce,
+    deadline: terms.deadline,
+  });
+}
+
+/**
+ * A holder's request that a department return data of a type, signed by the holder's controller.
+ * @example
+ * const payload = requestReturnTypedData(domain, { subjectId, dataType: 4, department }, { nonce, deadline });
+ */
+export function requestReturnTypedData(
+  domain: TypedDataDomain,
+  request: { subjectId: Hex; dataType: number; department: Address },
+  terms: SignatureTerms,
+): TypedDataPayload {
+  return payload(domain, "RequestReturn", {
+    subjectId: request.subjectId,
+    dataType: request.dataType,
+    department: request.department,
     nonce: terms.nonce,
     deadline: terms.deadline,
   });

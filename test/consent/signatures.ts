@@ -10,6 +10,7 @@ import {
   GrantScope,
   GrantStatus,
   MemberKind,
+  ReturnRequestStatus,
   deployWithParticipants,
   ethers,
   grantIdOf,
@@ -33,9 +34,11 @@ import {
   makeRequest,
   nonceOf,
   rejectMessage,
+  returnMessage,
   revokeMessage,
   typesFor,
 } from "../helpers/consent.js";
+import { storedReturnRequest } from "../helpers/registry.js";
 
 const { time } = networkHelpers;
 const DAY = 86_400;
@@ -47,7 +50,8 @@ const REFUSING_SUBJECT = subjectIdFor("refusing-wallet-holder");
 /**
  * The suite, two subjects controlled by EIP-1271 wallets (one accepting its owner's signatures,
  * one refusing all), and a second deployment B of DataSafe (own AccessManager, same catalog) on the
- * same chain, where the bank is a consumer and CITIZEN is registered to the same key.
+ * same chain, where the bank is a consumer, public security a department and CITIZEN is registered
+ * to the same key.
  */
 async function signatureFixture() {
   const suite = await deployWithParticipants();
@@ -72,6 +76,9 @@ async function signatureFixture() {
     .registerMember(a.identityAuthority.address, MemberKind.IdentityAuthority, "IA", random32(), "");
   await dataSafeB.connect(a.admin).registerMember(a.bank.address, MemberKind.Consumer, "Bank", random32(), "");
   await dataSafeB.connect(a.admin).registerMember(a.school.address, MemberKind.Consumer, "School", random32(), "");
+  await dataSafeB
+    .connect(a.admin)
+    .registerMember(a.publicSecurity.address, MemberKind.Department, "Public Security", random32(), "");
   await dataSafeB.connect(a.identityAuthority).registerSubject(CITIZEN, a.citizen.address);
   return { ...suite, wallet, refusing, walletOwner, dataSafeB };
 }
@@ -114,6 +121,40 @@ async function requestOn(ctx: Ctx, dataSafe: DataSafe, subjectId: string, horizo
     maxReads: 2,
     expiresAt: horizon,
   });
+}
+
+/** The id the registry gives its `count`-th return request: keccak256(abi.encode(subject, type, department, count)). */
+const returnRequestIdOf = (subjectId: string, dataType: number, department: string, count: bigint | number): string =>
+  ethers.keccak256(
+    ethers.AbiCoder.defaultAbiCoder().encode(
+      ["bytes32", "uint32", "address", "uint64"],
+      [subjectId, dataType, department, count],
+    ),
+  );
+
+/**
+ * Checks that `tx` opened the return request its signature asked for: the id is that of the
+ * deployment's n-th request (n = the ReturnRequested events so far), emitted and stored as Open.
+ */
+async function expectReturnRequested(
+  dataSafe: DataSafe,
+  tx: Promise<ContractTransactionResponse>,
+  subjectId: string,
+  dataType: number,
+  department: string,
+): Promise<string> {
+  const receipt = (await (await tx).wait())!;
+  const count = (await dataSafe.queryFilter(dataSafe.filters.ReturnRequested(), 0, receipt.blockNumber)).length;
+  const requestId = returnRequestIdOf(subjectId, dataType, department, count);
+  await expect(tx).to.emit(dataSafe, "ReturnRequested").withArgs(requestId, subjectId, department, dataType);
+  expect(await storedReturnRequest(dataSafe, requestId)).to.deep.equal({
+    subjectId,
+    department,
+    dataType,
+    status: ReturnRequestStatus.Open,
+    requestedAt: (await receipt.getBlock()).timestamp,
+  });
+  return requestId;
 }
 
 const OPS: Op[] = [
@@ -264,6 +305,24 @@ const OPS: Op[] = [
       };
     },
   },
+  {
+    name: "requestReturnBySig",
+    primaryType: "RequestReturn",
+    async prepare(ctx, dataSafe, subjectId) {
+      const department = ctx.actors.publicSecurity.address;
+      const dataType = DataType.HouseholdRegister;
+      return {
+        message: returnMessage(subjectId, dataType, department),
+        submit: (auth, relayer) => dataSafe.connect(relayer).requestReturnBySig(subjectId, dataType, department, auth),
+        // the type is signed: another type the same department issues is another message
+        submitTampered: (auth, relayer) =>
+          dataSafe.connect(relayer).requestReturnBySig(subjectId, DataType.IdCard, department, auth),
+        async expectDone(tx) {
+          await expectReturnRequested(dataSafe, tx, subjectId, dataType, department);
+        },
+      };
+    },
+  },
 ];
 
 /** Any grant expiry (it is the approval block's time plus the duration). */
@@ -308,7 +367,8 @@ describe("consent: EIP-712 signatures", () => {
       expect(await dataSafe.REJECT_REQUEST_TYPEHASH()).to.equal(typeHash("RejectAccessRequest"));
       expect(await dataSafe.GRANT_TYPEHASH()).to.equal(typeHash("Grant"));
       expect(await dataSafe.REVOKE_TYPEHASH()).to.equal(typeHash("Revoke"));
-      expect(Object.keys(CONSENT_TYPES)).to.have.length(4);
+      expect(await dataSafe.REQUEST_RETURN_TYPEHASH()).to.equal(typeHash("RequestReturn"));
+      expect(Object.keys(CONSENT_TYPES)).to.have.length(5);
     });
   });
 
@@ -532,6 +592,9 @@ describe("consent: EIP-712 signatures", () => {
       dataSafe.connect(a.stranger).rejectRequestBySig(request, REASON, auth),
       dataSafe.connect(a.stranger).grantBySig(terms, auth),
       dataSafe.connect(a.stranger).revokeBySig(key, auth),
+      dataSafe
+        .connect(a.stranger)
+        .requestReturnBySig(ghost, DataType.HouseholdRegister, a.publicSecurity.address, auth),
     ];
     for (const call of calls) {
       await expect(call).to.be.revertedWithCustomError(dataSafe, "SubjectNotRegistered").withArgs(ghost);
@@ -571,6 +634,102 @@ describe("consent: EIP-712 signatures", () => {
       .to.be.revertedWithCustomError(dataSafe, "InvalidSignature")
       .withArgs(second, a.citizen.address);
     expect((await dataSafe.getGrant(grantIdOf({ ...key, subjectId: second }))).status).to.equal(GrantStatus.Active);
+    const department = a.publicSecurity.address;
+    const returnForCitizen = await authorize(
+      dataSafe,
+      a.citizen,
+      CITIZEN,
+      "RequestReturn",
+      returnMessage(CITIZEN, DataType.IdCard, department),
+    );
+    expect(await nonceOf(dataSafe, second)).to.equal(returnForCitizen.nonce);
+    await expect(dataSafe.connect(a.stranger).requestReturnBySig(second, DataType.IdCard, department, returnForCitizen))
+      .to.be.revertedWithCustomError(dataSafe, "InvalidSignature")
+      .withArgs(second, a.citizen.address);
+  });
+
+  describe("requestReturnBySig opens the request exactly like requestReturn", () => {
+    const dataType = DataType.HouseholdRegister;
+
+    it("returns the id it emits; the department answers it like a request made by transaction", async () => {
+      const { dataSafe, actors: a } = await networkHelpers.loadFixture(signatureFixture);
+      const department = a.publicSecurity.address;
+      const auth = await authorize(
+        dataSafe,
+        a.citizen,
+        CITIZEN,
+        "RequestReturn",
+        returnMessage(CITIZEN, dataType, department),
+      );
+      const returned = await dataSafe
+        .connect(a.stranger)
+        .requestReturnBySig.staticCall(CITIZEN, dataType, department, auth);
+      const tx = dataSafe.connect(a.stranger).requestReturnBySig(CITIZEN, dataType, department, auth);
+      expect(await expectReturnRequested(dataSafe, tx, CITIZEN, dataType, department)).to.equal(returned);
+      // the counter is shared with requests by transaction: the same request again gets another id
+      const byTx = await dataSafe.connect(a.citizen).requestReturn.staticCall(CITIZEN, dataType, department);
+      expect(byTx).to.equal(returnRequestIdOf(CITIZEN, dataType, department, 2));
+      const asset = {
+        subjectId: CITIZEN,
+        dataType,
+        contentCommitment: random32(),
+        payloadPointer: random32(),
+        validUntil: 0,
+      };
+      await expect(dataSafe.connect(a.publicSecurity).fulfilReturnRequest(returned, asset)).to.emit(
+        dataSafe,
+        "ReturnRequestFulfilled",
+      );
+      expect((await storedReturnRequest(dataSafe, returned)).status).to.equal(ReturnRequestStatus.Fulfilled);
+    });
+
+    it("refuses a department not authorised for the type (IssuerNotAuthorised), consuming no nonce", async () => {
+      const { dataSafe, actors: a } = await networkHelpers.loadFixture(signatureFixture);
+      for (const [type, department] of [
+        [DataType.HousingFund, a.publicSecurity.address],
+        [99, a.publicSecurity.address],
+      ] as const) {
+        const auth = await authorize(
+          dataSafe,
+          a.citizen,
+          CITIZEN,
+          "RequestReturn",
+          returnMessage(CITIZEN, type, department),
+        );
+        await expect(dataSafe.connect(a.stranger).requestReturnBySig(CITIZEN, type, department, auth))
+          .to.be.revertedWithCustomError(dataSafe, "IssuerNotAuthorised")
+          .withArgs(type, department);
+      }
+      expect(await nonceOf(dataSafe, CITIZEN)).to.equal(0n);
+    });
+
+    it("refuses a non-department or a suspended department (MemberNotPermitted), consuming no nonce", async () => {
+      const { dataSafe, actors: a } = await networkHelpers.loadFixture(signatureFixture);
+      const sign = (department: string) =>
+        authorize(dataSafe, a.citizen, CITIZEN, "RequestReturn", returnMessage(CITIZEN, dataType, department));
+      await expect(
+        dataSafe.connect(a.stranger).requestReturnBySig(CITIZEN, dataType, a.bank.address, await sign(a.bank.address)),
+      )
+        .to.be.revertedWithCustomError(dataSafe, "MemberNotPermitted")
+        .withArgs(a.bank.address, MemberKind.Department);
+      const department = a.publicSecurity.address;
+      const auth = await sign(department);
+      await dataSafe.connect(a.regulator).suspendMember(department, 1);
+      await expect(dataSafe.connect(a.stranger).requestReturnBySig(CITIZEN, dataType, department, auth))
+        .to.be.revertedWithCustomError(dataSafe, "MemberNotPermitted")
+        .withArgs(department, MemberKind.Department);
+      expect(await nonceOf(dataSafe, CITIZEN)).to.equal(0n);
+      // the signature was not spent: it opens the request once the department is reinstated
+      await dataSafe.connect(a.regulator).reinstateMember(department);
+      await expectReturnRequested(
+        dataSafe,
+        dataSafe.connect(a.stranger).requestReturnBySig(CITIZEN, dataType, department, auth),
+        CITIZEN,
+        dataType,
+        department,
+      );
+      expect(await nonceOf(dataSafe, CITIZEN)).to.equal(1n);
+    });
   });
 
   describe("EIP-1271 wallet as controller", () => {

@@ -18,7 +18,10 @@ export const defaultAccountKey = (i: number): string =>
 /** Index of the citizen's key among the default accounts (see fixtures.ts `actors`). */
 export const CITIZEN_ACCOUNT_INDEX = 10;
 
-/** EIP-712 types of the holder acts, exactly as the ConsentManager *_TYPEHASH strings spell them. */
+/**
+ * EIP-712 types of the holder acts (consent, and the return request), exactly as the ConsentManager
+ * *_TYPEHASH strings spell them.
+ */
 export const CONSENT_TYPES = {
   ApproveAccessRequest: [
     { name: "requestId", type: "bytes32" },
@@ -48,6 +51,13 @@ export const CONSENT_TYPES = {
     { name: "scope", type: "uint8" },
     { name: "target", type: "bytes32" },
     { name: "purpose", type: "uint16" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+  RequestReturn: [
+    { name: "subjectId", type: "bytes32" },
+    { name: "dataType", type: "uint32" },
+    { name: "department", type: "address" },
     { name: "nonce", type: "uint256" },
     { name: "deadline", type: "uint256" },
   ],
@@ -157,6 +167,13 @@ export const revokeMessage = (key: GrantKey) => ({
   scope: key.scope,
   target: key.target,
   purpose: key.purpose,
+});
+
+/** The message of a return request: holder, data type and the department asked. */
+export const returnMessage = (subjectId: string, dataType: number, department: string) => ({
+  subjectId,
+  dataType,
+  department,
 });
 
 export interface GrantKey {

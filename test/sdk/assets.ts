@@ -1,16 +1,22 @@
 import { expect } from "chai";
 
 import {
+  ContractRevertedError,
+  InvalidInputError,
   assetIdOf,
   commitRecord,
   deriveSubjectId,
   discloseFields,
+  hashTypedData,
   newSalt,
+  recoverTypedDataSigner,
+  requestReturnTypedData,
   schemaHashOf,
   subjectTagOf,
+  typeHashOf,
 } from "../../sdk/index.js";
-import { CITIZEN, COMPANY, DataType, random32 } from "../helpers/fixtures.js";
-import { fundRecord, householdRecord, loadSdkFixture } from "./helpers.js";
+import { CITIZEN, COMPANY, DataType, ethers, random32 } from "../helpers/fixtures.js";
+import { fundRecord, householdRecord, loadSdkFixture, thrown } from "./helpers.js";
 
 describe("sdk: members, catalog, subjects and assets", () => {
   it("test_members_register_waitReturnsAccountAndStateReads", async () => {
@@ -86,6 +92,83 @@ describe("sdk: members, catalog, subjects and assets", () => {
     expect(fulfilled.requestId).to.equal(requestId);
     expect(fulfilled.assetId).to.equal(assetIdOf(fulfilled.key));
     expect((await safe.assets.getReturnRequest(requestId)).status).to.equal("Fulfilled");
+  });
+
+  it("test_requestReturnBySig_fromAFundlessPhone_relayedByAnother_waitReturnsRequestId", async () => {
+    const { clients, safe, dataSafe, actors, phone, phoneHolder } = await loadSdkFixture();
+    expect(typeHashOf("RequestReturn")).to.equal(await dataSafe.REQUEST_RETURN_TYPEHASH());
+    expect(await ethers.provider.getBalance(phone.address)).to.equal(0n);
+    const input = { subjectId: phoneHolder, dataType: DataType.IdCard, department: actors.publicSecurity.address };
+
+    const authorization = await clients.relayer.consent.signReturnRequest(phone, input);
+    expect(authorization.nonce).to.equal(0n);
+    const payload = requestReturnTypedData(await safe.consent.domain(), input, authorization);
+    expect(payload.primaryType).to.equal("RequestReturn");
+    expect(recoverTypedDataSigner(payload, authorization.signature)).to.equal(phone.address);
+    expect(hashTypedData(payload)).to.match(/^0x[0-9a-f]{64}$/);
+
+    const pending = await clients.relayer.assets.requestReturnBySig(input, authorization);
+    const { requestId, receipt } = await pending.wait();
+    expect(receipt.from).to.equal(actors.stranger.address);
+    expect(await safe.assets.getReturnRequest(requestId)).to.include({
+      requestId,
+      subjectId: phoneHolder,
+      department: actors.publicSecurity.address,
+      dataType: DataType.IdCard,
+      status: "Open",
+    });
+    expect(await safe.subjects.nonceOf(phoneHolder)).to.equal(1);
+    expect(await ethers.provider.getBalance(phone.address)).to.equal(0n);
+
+    // The department answers it like any return request.
+    const fulfilled = await (
+      await clients.publicSecurity.assets.fulfilReturnRequest(requestId, { subjectId: phoneHolder, dataType: DataType.IdCard, contentCommitment: random32() })
+    ).wait();
+    expect(fulfilled.requestId).to.equal(requestId);
+    expect((await safe.assets.getReturnRequest(requestId)).status).to.equal("Fulfilled");
+
+    // Replayed, the signature is refused with a typed revert.
+    const replay = await thrown(() => clients.relayer.assets.requestReturnBySig(input, authorization));
+    expect(replay).to.be.instanceOf(ContractRevertedError);
+    expect(replay).to.have.property("errorName", "InvalidSubjectNonce");
+    expect(replay).to.have.property("action", "requestReturnBySig");
+  });
+
+  it("test_requestReturnBySig_refusals_typedErrorsAndInputChecks", async () => {
+    const { clients, actors, phone, phoneHolder } = await loadSdkFixture();
+    const input = { subjectId: phoneHolder, dataType: DataType.HousingFund, department: actors.housingFundCentre.address };
+
+    // Signed by a key that is not the holder's controller.
+    const byCitizen = await clients.relayer.consent.signReturnRequest(actors.citizen, input);
+    const wrongKey = await thrown(() => clients.relayer.assets.requestReturnBySig(input, byCitizen));
+    expect(wrongKey).to.have.property("errorName", "InvalidSignature");
+
+    // Signed for one department, relayed for another.
+    const signed = await clients.relayer.consent.signReturnRequest(phone, input);
+    const tampered = await thrown(() =>
+      clients.relayer.assets.requestReturnBySig({ ...input, department: actors.publicSecurity.address }, signed),
+    );
+    expect(tampered).to.have.property("errorName", "InvalidSignature");
+
+    // A suspended department cannot be asked, by signature as by transaction.
+    await (await clients.regulator.members.suspend(actors.housingFundCentre.address, 1)).wait();
+    const suspended = await thrown(() => clients.relayer.assets.requestReturnBySig(input, signed));
+    expect(suspended).to.have.property("errorName", "MemberNotPermitted");
+
+    // An active department not authorised for the type.
+    const notIssuer = { ...input, department: actors.publicSecurity.address };
+    const unauthorised = await thrown(async () =>
+      clients.relayer.assets.requestReturnBySig(notIssuer, await clients.relayer.consent.signReturnRequest(phone, notIssuer)),
+    );
+    expect(unauthorised).to.have.property("errorName", "IssuerNotAuthorised");
+
+    // Malformed input is refused before anything is signed or sent.
+    const badInput = { ...input, department: "0x1234" };
+    expect(await thrown(() => clients.relayer.consent.signReturnRequest(phone, badInput))).to.be.instanceOf(InvalidInputError);
+    expect(await thrown(() => clients.relayer.assets.requestReturnBySig(badInput, signed))).to.be.instanceOf(InvalidInputError);
+    expect(await thrown(() => clients.relayer.assets.requestReturnBySig({ ...input, dataType: 2 ** 32 }, signed))).to.be.instanceOf(
+      InvalidInputError,
+    );
   });
 
   it("test_supersede_and_revoke_verifierSeesStatus", async () => {

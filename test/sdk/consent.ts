@@ -24,6 +24,7 @@ describe("sdk: consent and the access log", () => {
     expect(typeHashOf("RejectAccessRequest")).to.equal(await dataSafe.REJECT_REQUEST_TYPEHASH());
     expect(typeHashOf("Grant")).to.equal(await dataSafe.GRANT_TYPEHASH());
     expect(typeHashOf("Revoke")).to.equal(await dataSafe.REVOKE_TYPEHASH());
+    expect(typeHashOf("RequestReturn")).to.equal(await dataSafe.REQUEST_RETURN_TYPEHASH());
     const domain = await safe.consent.checkDomain();
     expect(domainSeparatorOf(domain)).to.equal(await dataSafe.domainSeparator());
   });
