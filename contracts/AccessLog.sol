@@ -38,7 +38,17 @@ abstract contract AccessLog is IAccessLog, ConsentManager {
         stored.reads = readNumber;
         uint32 version = stored.version;
         accessId = keccak256(abi.encode(grantId, version, readNumber));
-        emit AccessRecorded(grantId, subjectId, consumer, accessId, assetId, purpose, readNumber, stored.maxReads, version);
+        emit AccessRecorded(
+            grantId,
+            subjectId,
+            consumer,
+            accessId,
+            assetId,
+            purpose,
+            readNumber,
+            stored.maxReads,
+            version
+        );
     }
 
     /// @inheritdoc IAccessLog

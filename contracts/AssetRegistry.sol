@@ -89,7 +89,11 @@ abstract contract AssetRegistry is IAssetRegistry, SubjectRegistry {
     }
 
     /// @dev Opens a return request once the holder's authority is checked.
-    function _requestReturn(bytes32 subjectId, uint32 dataType, address department) internal returns (bytes32 requestId) {
+    function _requestReturn(
+        bytes32 subjectId,
+        uint32 dataType,
+        address department
+    ) internal returns (bytes32 requestId) {
         _requireIssuer(dataType, department);
         uint64 count = ++_returnRequestCount;
         requestId = keccak256(abi.encode(subjectId, dataType, department, count));
@@ -206,11 +210,7 @@ abstract contract AssetRegistry is IAssetRegistry, SubjectRegistry {
     function _issue(NewAsset calldata asset, address issuer) private returns (bytes32 assetId) {
         bytes32 subjectId = asset.subjectId;
         uint40 validUntil = asset.validUntil;
-        if (
-            subjectId == 0 ||
-            asset.contentCommitment == 0 ||
-            (validUntil != 0 && validUntil < block.timestamp)
-        ) {
+        if (subjectId == 0 || asset.contentCommitment == 0 || (validUntil != 0 && validUntil < block.timestamp)) {
             revert InvalidNewAsset(subjectId, asset.dataType, validUntil);
         }
         assetId = keccak256(abi.encode(AssetKey(issuer, subjectId, asset.dataType, asset.contentCommitment)));

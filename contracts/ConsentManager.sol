@@ -25,26 +25,25 @@ import {AssetRegistry} from "./AssetRegistry.sol";
 /// hashed into its id and passed back in full by whoever acts on it.
 abstract contract ConsentManager is IConsentManager, AssetRegistry, EIP712 {
     /// @notice EIP-712 type of a signed approval.
-    bytes32 public constant APPROVE_REQUEST_TYPEHASH =
-        keccak256("ApproveAccessRequest(bytes32 requestId,uint256 nonce,uint256 deadline)");
+    bytes32 public constant APPROVE_REQUEST_TYPEHASH = keccak256(
+        "ApproveAccessRequest(bytes32 requestId,uint256 nonce,uint256 deadline)"
+    );
     /// @notice EIP-712 type of a signed rejection.
-    bytes32 public constant REJECT_REQUEST_TYPEHASH =
-        keccak256("RejectAccessRequest(bytes32 requestId,uint16 reason,uint256 nonce,uint256 deadline)");
+    bytes32 public constant REJECT_REQUEST_TYPEHASH = keccak256(
+        "RejectAccessRequest(bytes32 requestId,uint16 reason,uint256 nonce,uint256 deadline)"
+    );
     /// @notice EIP-712 type of a signed direct grant.
-    bytes32 public constant GRANT_TYPEHASH =
-        keccak256(
-            "Grant(bytes32 subjectId,address[] consumers,uint8 scope,bytes32[] targets,uint16 purpose,uint40 expiresAt,uint32 maxReads,uint256 nonce,uint256 deadline)"
-        );
+    bytes32 public constant GRANT_TYPEHASH = keccak256(
+        "Grant(bytes32 subjectId,address[] consumers,uint8 scope,bytes32[] targets,uint16 purpose,uint40 expiresAt,uint32 maxReads,uint256 nonce,uint256 deadline)"
+    );
     /// @notice EIP-712 type of a signed revocation.
-    bytes32 public constant REVOKE_TYPEHASH =
-        keccak256(
-            "Revoke(bytes32 subjectId,address consumer,uint8 scope,bytes32 target,uint16 purpose,uint256 nonce,uint256 deadline)"
-        );
+    bytes32 public constant REVOKE_TYPEHASH = keccak256(
+        "Revoke(bytes32 subjectId,address consumer,uint8 scope,bytes32 target,uint16 purpose,uint256 nonce,uint256 deadline)"
+    );
     /// @notice EIP-712 type of a signed return request (a holder asking a department for its data).
-    bytes32 public constant REQUEST_RETURN_TYPEHASH =
-        keccak256(
-            "RequestReturn(bytes32 subjectId,uint32 dataType,address department,uint256 nonce,uint256 deadline)"
-        );
+    bytes32 public constant REQUEST_RETURN_TYPEHASH = keccak256(
+        "RequestReturn(bytes32 subjectId,uint32 dataType,address department,uint256 nonce,uint256 deadline)"
+    );
     /// @notice Most targets in one request or grant, and most grants one call issues.
     uint256 public constant MAX_GRANTS_PER_CALL = 32;
     /// @notice Longest grant a request may ask for.

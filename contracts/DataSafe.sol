@@ -27,10 +27,5 @@ contract DataSafe is AccessLog, Multicall {
         address authority,
         IDataCatalog catalog,
         uint32 initialRecoveryDelay
-    )
-        AccessManaged(authority)
-        AssetRegistry(catalog)
-        SubjectRegistry(initialRecoveryDelay)
-        EIP712("DataSafe", "1")
-    {}
+    ) AccessManaged(authority) AssetRegistry(catalog) SubjectRegistry(initialRecoveryDelay) EIP712("DataSafe", "1") {}
 }

@@ -46,7 +46,12 @@ abstract contract SubjectRegistry is ISubjectRegistry, MemberDirectory {
         if (newController == address(0)) revert InvalidSubject(subjectId, newController);
         address previous = subject.controller;
         subject.controller = newController;
+        // Signatures the previous key made and nobody has used die with its power, even if control
+        // later comes back to it. Same slot as the controller: no extra storage write.
+        uint48 nonce = subject.nonce + 1;
+        subject.nonce = nonce;
         emit ControllerChanged(subjectId, previous, newController, previous);
+        emit NonceInvalidated(subjectId, nonce);
     }
 
     /// @inheritdoc ISubjectRegistry

@@ -10,7 +10,16 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
-import { AbiCoder, ContractFactory, type Contract, type ContractTransactionResponse, ZeroHash, ZeroAddress } from "ethers";
+import {
+  AbiCoder,
+  ContractFactory,
+  type Contract,
+  type ContractTransactionResponse,
+  type Log,
+  type LogDescription,
+  ZeroHash,
+  ZeroAddress,
+} from "ethers";
 import { network } from "hardhat";
 
 import Permissions from "../deploy/modules/Permissions.js";
@@ -24,16 +33,28 @@ const BATCH = 50;
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 20);
 
 const { ethers, ignition } = await network.create();
-const [deployer, operator, memberAdmin, catalogAdmin, regulator, authority, dept, bank, holder] = await ethers.getSigners();
+const [deployer, operator, memberAdmin, catalogAdmin, regulator, authority, dept, bank, holder] =
+  await ethers.getSigners();
 
 // --- datasafe ------------------------------------------------------------------------------------
 const deployed = await ignition.deploy(Permissions, {
-  parameters: { Permissions: { operator: operator.address, memberAdmin: memberAdmin.address, catalogAdmin: catalogAdmin.address, regulator: regulator.address } },
+  parameters: {
+    Permissions: {
+      operator: operator.address,
+      memberAdmin: memberAdmin.address,
+      catalogAdmin: catalogAdmin.address,
+      regulator: regulator.address,
+    },
+  },
 });
 const ds = deployed.dataSafe as unknown as DataSafe;
 const catalog = deployed.catalog as unknown as DataCatalog;
-await ds.connect(memberAdmin).registerMember(dept.address, Kind.Department, "Housing Provident Fund Centre", fixed32("k1"), "");
-await ds.connect(memberAdmin).registerMember(authority.address, Kind.IdentityAuthority, "Identity Authority", fixed32("k2"), "");
+await ds
+  .connect(memberAdmin)
+  .registerMember(dept.address, Kind.Department, "Housing Provident Fund Centre", fixed32("k1"), "");
+await ds
+  .connect(memberAdmin)
+  .registerMember(authority.address, Kind.IdentityAuthority, "Identity Authority", fixed32("k2"), "");
 await ds.connect(memberAdmin).registerMember(bank.address, Kind.Consumer, "Bank", fixed32("k3"), "");
 await catalog.connect(catalogAdmin).defineDataType(8, "personal-housing-fund", fixed32("schema"), "");
 await catalog.connect(catalogAdmin).authoriseIssuer(8, dept.address);
@@ -41,25 +62,42 @@ const subject = fixed32("bench-subject");
 await ds.connect(authority).registerSubject(subject, holder.address);
 
 // --- EAS -----------------------------------------------------------------------------------------
-const artifact = (name: string) => require(`@ethereum-attestation-service/eas-contracts/artifacts/contracts/${name}.sol/${name}.json`);
+const artifact = (name: string) =>
+  require(`@ethereum-attestation-service/eas-contracts/artifacts/contracts/${name}.sol/${name}.json`);
 const registryArtifact = artifact("SchemaRegistry");
 const easArtifact = artifact("EAS");
-const registry = (await new ContractFactory(registryArtifact.abi, registryArtifact.bytecode, deployer).deploy()) as Contract;
-const eas = (await new ContractFactory(easArtifact.abi, easArtifact.bytecode, deployer).deploy(await registry.getAddress())) as Contract;
+const registry = (await new ContractFactory(
+  registryArtifact.abi,
+  registryArtifact.bytecode,
+  deployer,
+).deploy()) as Contract;
+const eas = (await new ContractFactory(easArtifact.abi, easArtifact.bytecode, deployer).deploy(
+  await registry.getAddress(),
+)) as Contract;
 const schema = "bytes32 contentCommitment,bytes32 payloadPointer";
-const schemaTx = await registry.register(schema, ZeroAddress, true);
-await schemaTx.wait();
-const schemaUid = await registry.register.staticCall(schema, ZeroAddress, true).catch(() => null);
-// The uid of a registered schema is keccak256(abi.encodePacked(schema, resolver, revocable)).
-const { solidityPackedKeccak256 } = await import("ethers");
-const uid = schemaUid ?? solidityPackedKeccak256(["string", "address", "bool"], [schema, ZeroAddress, true]);
+// The schema uid is what `register` returns; read it before sending the registration.
+const uid: string = await registry.register.staticCall(schema, ZeroAddress, true);
+await (await registry.register(schema, ZeroAddress, true)).wait();
 const recipient = holder.address;
-const easData = (i: number) => AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32"], [fixed32(`c-${i}`), fixed32(`p-${i}`)]);
+const easData = (i: number) =>
+  AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32"], [fixed32(`c-${i}`), fixed32(`p-${i}`)]);
 
 // --- measurement ---------------------------------------------------------------------------------
-interface Row { system: string; operation: string; records: number; gasPerRecord: number; recordsPerSecond: number }
+interface Row {
+  system: string;
+  operation: string;
+  records: number;
+  gasPerRecord: number;
+  recordsPerSecond: number;
+}
 const rows: Row[] = [];
-const run = async (system: string, operation: string, perTx: number, txs: number, send: (i: number) => Promise<ContractTransactionResponse>) => {
+const run = async (
+  system: string,
+  operation: string,
+  perTx: number,
+  txs: number,
+  send: (i: number) => Promise<ContractTransactionResponse>,
+) => {
   let gas = 0n;
   const start = performance.now();
   for (let i = 0; i < txs; i++) {
@@ -67,36 +105,76 @@ const run = async (system: string, operation: string, perTx: number, txs: number
     gas += receipt!.gasUsed;
   }
   const seconds = (performance.now() - start) / 1000;
-  rows.push({ system, operation, records: perTx * txs, gasPerRecord: Math.round(Number(gas) / (perTx * txs)), recordsPerSecond: Math.round((perTx * txs) / seconds) });
+  rows.push({
+    system,
+    operation,
+    records: perTx * txs,
+    gasPerRecord: Math.round(Number(gas) / (perTx * txs)),
+    recordsPerSecond: Math.round((perTx * txs) / seconds),
+  });
 };
-const asset = (label: string) => ({ subjectId: subject, dataType: 8, contentCommitment: fixed32(label), payloadPointer: fixed32(`p-${label}`), validUntil: FAR_FUTURE });
-const easRequest = (i: number) => ({ recipient, expirationTime: FAR_FUTURE, revocable: true, refUID: ZeroHash, data: easData(i), value: 0 });
+const asset = (label: string) => ({
+  subjectId: subject,
+  dataType: 8,
+  contentCommitment: fixed32(label),
+  payloadPointer: fixed32(`p-${label}`),
+  validUntil: FAR_FUTURE,
+});
+const easRequest = (i: number) => ({
+  recipient,
+  expirationTime: FAR_FUTURE,
+  revocable: true,
+  refUID: ZeroHash,
+  data: easData(i),
+  value: 0,
+});
 
-await run("datasafe", "issue one record per transaction", 1, 200, (i) => ds.connect(dept).issueAsset(asset(`single-${i}`)));
-await run("EAS 1.9.0", "attest one record per transaction", 1, 200, (i) => eas.connect(dept).getFunction("attest")({ schema: uid, data: easRequest(i) }));
+await run("datasafe", "issue one record per transaction", 1, 200, (i) =>
+  ds.connect(dept).issueAsset(asset(`single-${i}`)),
+);
+await run("EAS 1.9.0", "attest one record per transaction", 1, 200, (i) =>
+  eas.connect(dept).getFunction("attest")({ schema: uid, data: easRequest(i) }),
+);
 await run("datasafe", `issue ${BATCH} records per transaction`, BATCH, BATCHES, (b) =>
   ds.connect(dept).issueAssets(Array.from({ length: BATCH }, (_, i) => asset(`batch-${b}-${i}`))),
 );
 await run("EAS 1.9.0", `multiAttest ${BATCH} records per transaction`, BATCH, BATCHES, (b) =>
-  eas.connect(dept).getFunction("multiAttest")([{ schema: uid, data: Array.from({ length: BATCH }, (_, i) => easRequest(100_000 + b * BATCH + i)) }]),
+  eas.connect(dept).getFunction("multiAttest")([
+    { schema: uid, data: Array.from({ length: BATCH }, (_, i) => easRequest(100_000 + b * BATCH + i)) },
+  ]),
 );
 
 // Revocation of one record.
-const revokeKey = (label: string) => ({ issuer: dept.address, subjectId: subject, dataType: 8, contentCommitment: fixed32(label) });
+const revokeKey = (label: string) => ({
+  issuer: dept.address,
+  subjectId: subject,
+  dataType: 8,
+  contentCommitment: fixed32(label),
+});
 await run("datasafe", "revoke one record", 1, 50, (i) => ds.connect(dept).revokeAsset(revokeKey(`single-${i}`), 1));
 const easUids: string[] = [];
 for (let i = 0; i < 50; i++) {
-  const receipt = await (await eas.connect(dept).getFunction("attest")({ schema: uid, data: easRequest(900_000 + i) })).wait();
-  const log = receipt!.logs.map((l) => eas.interface.parseLog(l)).find((l) => l?.name === "Attested");
+  const receipt = await (
+    await eas.connect(dept).getFunction("attest")({ schema: uid, data: easRequest(900_000 + i) })
+  ).wait();
+  const log = receipt!.logs
+    .map((l: Log) => eas.interface.parseLog(l))
+    .find((l: LogDescription | null) => l?.name === "Attested");
   easUids.push(log!.args.uid);
 }
-await run("EAS 1.9.0", "revoke one record", 1, 50, (i) => eas.connect(dept).getFunction("revoke")({ schema: uid, data: { uid: easUids[i], value: 0 } }));
+await run("EAS 1.9.0", "revoke one record", 1, 50, (i) =>
+  eas.connect(dept).getFunction("revoke")({ schema: uid, data: { uid: easUids[i], value: 0 } }),
+);
 
 // --- report --------------------------------------------------------------------------------------
 const w = Math.max(...rows.map((r) => r.operation.length));
-console.log(`${"system".padEnd(10)}  ${"operation".padEnd(w)}  ${"records".padStart(7)}  ${"gas/record".padStart(10)}  ${"records/s".padStart(9)}`);
+console.log(
+  `${"system".padEnd(10)}  ${"operation".padEnd(w)}  ${"records".padStart(7)}  ${"gas/record".padStart(10)}  ${"records/s".padStart(9)}`,
+);
 for (const r of rows) {
-  console.log(`${r.system.padEnd(10)}  ${r.operation.padEnd(w)}  ${String(r.records).padStart(7)}  ${String(r.gasPerRecord).padStart(10)}  ${String(r.recordsPerSecond).padStart(9)}`);
+  console.log(
+    `${r.system.padEnd(10)}  ${r.operation.padEnd(w)}  ${String(r.records).padStart(7)}  ${String(r.gasPerRecord).padStart(10)}  ${String(r.recordsPerSecond).padStart(9)}`,
+  );
 }
 console.log("records/s is wall-clock on the embedded network (EDR) on this machine, both systems in the same run.");
 mkdirSync(fileURLToPath(new URL("../bench/", import.meta.url)), { recursive: true });

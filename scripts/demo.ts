@@ -75,7 +75,8 @@ function say(text: string): void {
 }
 
 const short = (hex: string): string => `${hex.slice(0, 8)}…${hex.slice(-4)}`;
-const time = (seconds: number): string => new Date(seconds * 1000).toISOString().slice(0, 16).replace("T", " ") + " UTC";
+const time = (seconds: number): string =>
+  new Date(seconds * 1000).toISOString().slice(0, 16).replace("T", " ") + " UTC";
 const titleOf = (dataType: number): string => DATA_TYPES.find((t) => t.id === dataType)?.title ?? `type ${dataType}`;
 
 /** Runs a read expected to be refused and returns the SDK's typed error. */
@@ -169,7 +170,12 @@ for (const key of departmentKeys) {
   say(`${name} (${chineseName}) is registered as an issuing department.`);
 }
 const joining = [
-  { signer: identityAuthority, kind: "IdentityAuthority" as const, name: "City Identity Authority", role: "an identity authority" },
+  {
+    signer: identityAuthority,
+    kind: "IdentityAuthority" as const,
+    name: "City Identity Authority",
+    role: "an identity authority",
+  },
   { signer: bankSigner, kind: "Consumer" as const, name: "City Commercial Bank", role: "a data consumer" },
   { signer: schoolSigner, kind: "Consumer" as const, name: "No. 1 Middle School", role: "a data consumer" },
 ];
@@ -181,7 +187,12 @@ for (const { signer, kind, name, role } of joining) {
 section("The data catalog: eleven asset types, each with the departments allowed to issue it");
 for (const type of DATA_TYPES) {
   await (
-    await catalogAdminClient.catalog.define({ dataType: type.id, name: type.name, schema: schemaOf(type), schemaURI: schemaURIOf(type) })
+    await catalogAdminClient.catalog.define({
+      dataType: type.id,
+      name: type.name,
+      schema: schemaOf(type),
+      schemaURI: schemaURIOf(type),
+    })
   ).wait();
   for (const issuer of type.issuers) {
     await (await catalogAdminClient.catalog.authoriseIssuer(type.id, departmentSigners[issuer].address)).wait();
@@ -231,7 +242,12 @@ const householdRecord = {
   district: "Lixia",
   registeredOn: "2015-06-01",
 };
-const idCardRecord = { cardNumber: "DEMO-ID-000001", issuingOffice: "Lixia branch", validFrom: "2016-03-01", validUntil: "2036-03-01" };
+const idCardRecord = {
+  cardNumber: "DEMO-ID-000001",
+  issuingOffice: "Lixia branch",
+  validFrom: "2016-03-01",
+  validUntil: "2036-03-01",
+};
 const permitRecord = { permitNumber: "DEMO-RP-000001", district: "Lixia", validUntil: "2026-12-31" };
 // The household register is committed field by field, so its holder can later disclose one field.
 const householdFields = commitFields(householdRecord);
@@ -239,9 +255,24 @@ const idCard = commitRecord(idCardRecord);
 const permit = commitRecord(permitRecord);
 const batch = await (
   await department.publicSecurity.assets.issueBatch([
-    { subjectId: citizenId, dataType: 1, contentCommitment: householdFields.root, payloadPointer: payloadPointerOf(ciphertext()) },
-    { subjectId: citizenId, dataType: 2, contentCommitment: idCard.commitment, payloadPointer: payloadPointerOf(ciphertext()) },
-    { subjectId: citizenId, dataType: 3, contentCommitment: permit.commitment, payloadPointer: payloadPointerOf(ciphertext()) },
+    {
+      subjectId: citizenId,
+      dataType: 1,
+      contentCommitment: householdFields.root,
+      payloadPointer: payloadPointerOf(ciphertext()),
+    },
+    {
+      subjectId: citizenId,
+      dataType: 2,
+      contentCommitment: idCard.commitment,
+      payloadPointer: payloadPointerOf(ciphertext()),
+    },
+    {
+      subjectId: citizenId,
+      dataType: 3,
+      contentCommitment: permit.commitment,
+      payloadPointer: payloadPointerOf(ciphertext()),
+    },
   ])
 ).wait();
 held.household = { asset: batch.assets[0], record: householdRecord, salt: householdFields.salt };
@@ -264,7 +295,12 @@ const issueOne = async (
   const type = dataTypeNamed(typeName);
   const { commitment, salt } = commitRecord(record);
   const asset = await (
-    await department[from].assets.issue({ subjectId, dataType: type.id, contentCommitment: commitment, payloadPointer: payloadPointerOf(ciphertext()) })
+    await department[from].assets.issue({
+      subjectId,
+      dataType: type.id,
+      contentCommitment: commitment,
+      payloadPointer: payloadPointerOf(ciphertext()),
+    })
   ).wait();
   stats.assets += 1;
   const whose = subjectId === companyId ? "the company's " : "the ";
@@ -303,7 +339,11 @@ held.employerFund = await issueOne("housingFund", companyId, "employer-housing-f
 
 section("Return on the holder's request: the citizen asks for a record of violations, by signature");
 const violations = dataTypeNamed("violations-record");
-const returnAsk = { subjectId: citizenId, dataType: violations.id, department: departmentSigners.publicSecurity.address };
+const returnAsk = {
+  subjectId: citizenId,
+  dataType: violations.id,
+  department: departmentSigners.publicSecurity.address,
+};
 const returnSignature = await app.consent.signReturnRequest(phone, returnAsk);
 stats.signatures += 1;
 say(
@@ -329,7 +369,9 @@ const fulfilled = await (
 held.violations = { asset: fulfilled, record: violationsRecord, salt: violationsCommitment.salt };
 stats.assets += 1;
 const returnRequest = await safe.assets.getReturnRequest(returnRequestId);
-say(`The bureau answers with asset ${short(fulfilled.assetId)}; the request is now ${returnRequest.status.toLowerCase()}.`);
+say(
+  `The bureau answers with asset ${short(fulfilled.assetId)}; the request is now ${returnRequest.status.toLowerCase()}.`,
+);
 
 section("A record is revoked, another superseded by a new version");
 await (await department.publicSecurity.assets.revoke(held.permit.asset.key, Reason.NoLongerApplicable)).wait();
@@ -355,8 +397,16 @@ say(
 section("A verifier checks records against the chain");
 const verifier = safe; // anyone with a node: no role, no key
 const check = async (label: string, issuer: string, dataType: number, h: { record: unknown; salt: Hex }) => {
-  const result = await verifier.assets.verifyRecord({ issuer, subjectId: citizenId, dataType, record: h.record, salt: h.salt });
-  const verdict = result.valid ? "valid" : `not valid (on chain: ${result.status === "None" ? "no such asset" : result.status.toLowerCase()})`;
+  const result = await verifier.assets.verifyRecord({
+    issuer,
+    subjectId: citizenId,
+    dataType,
+    record: h.record,
+    salt: h.salt,
+  });
+  const verdict = result.valid
+    ? "valid"
+    : `not valid (on chain: ${result.status === "None" ? "no such asset" : result.status.toLowerCase()})`;
   say(`${label}: ${verdict}.`);
 };
 await check("The marriage certificate the citizen shows", departmentSigners.archives.address, 6, held.marriage);
@@ -370,7 +420,11 @@ await check("October's housing-fund record", departmentSigners.housingFund.addre
 
 section("What the citizen's safe holds, rebuilt from events");
 for (const a of await app.events.assetsOf(citizenId)) {
-  const status = a.valid ? "valid" : a.status === "Superseded" ? `superseded by ${short(a.supersededBy ?? "")}` : a.status.toLowerCase();
+  const status = a.valid
+    ? "valid"
+    : a.status === "Superseded"
+      ? `superseded by ${short(a.supersededBy ?? "")}`
+      : a.status.toLowerCase();
   say(`${titleOf(a.key.dataType)} from the ${a.issuerName}, returned ${time(a.issuedAt)}: ${status}.`);
 }
 
@@ -420,7 +474,12 @@ say(`The phone's balance is still ${formatEther(await ethers.provider.getBalance
 
 section("The bank reads each record once: burn after reading (阅后即焚)");
 const fundRead: AccessRecord = await (
-  await bank.accessLog.recordAccess({ subjectId: citizenId, scope: "DataType", purpose: Purpose.PersonalLoan, assetId: held.housingFund.asset.assetId })
+  await bank.accessLog.recordAccess({
+    subjectId: citizenId,
+    scope: "DataType",
+    purpose: Purpose.PersonalLoan,
+    assetId: held.housingFund.asset.assetId,
+  })
 ).wait();
 stats.reads += 1;
 const fundCheck = await bank.assets.verifyRecord({
@@ -435,7 +494,12 @@ say(
     `The bank decrypts the payload and checks it against the chain: ${fundCheck.valid ? "it matches a valid asset" : "no match"}.`,
 );
 const householdRead = await (
-  await bank.accessLog.recordAccess({ subjectId: citizenId, scope: "DataType", purpose: Purpose.PersonalLoan, assetId: held.household.asset.assetId })
+  await bank.accessLog.recordAccess({
+    subjectId: citizenId,
+    scope: "DataType",
+    purpose: Purpose.PersonalLoan,
+    assetId: held.household.asset.assetId,
+  })
 ).wait();
 stats.reads += 1;
 const disclosure = discloseFields(householdRecord, householdFields.salt, ["registrationType"]);
@@ -453,7 +517,14 @@ say(
 
 section("A second read is refused");
 const exhausted = await refused(async () =>
-  (await bank.accessLog.recordAccess({ subjectId: citizenId, scope: "DataType", purpose: Purpose.PersonalLoan, assetId: held.housingFund.asset.assetId })).wait(),
+  (
+    await bank.accessLog.recordAccess({
+      subjectId: citizenId,
+      scope: "DataType",
+      purpose: Purpose.PersonalLoan,
+      assetId: held.housingFund.asset.assetId,
+    })
+  ).wait(),
 );
 stats.refusals.push(exhausted.reason);
 tellRefusal("The bank", exhausted);
@@ -487,7 +558,11 @@ say(
     `${PURPOSES[Purpose.SchoolEnrolment]}, up to ${schoolGrant.maxReads} reads until ${time(schoolGrant.expiresAt)}.`,
 );
 const schoolRead = await (
-  await school.accessLog.recordAccess({ subjectId: citizenId, purpose: Purpose.SchoolEnrolment, assetId: held.household.asset.assetId })
+  await school.accessLog.recordAccess({
+    subjectId: citizenId,
+    purpose: Purpose.SchoolEnrolment,
+    assetId: held.household.asset.assetId,
+  })
 ).wait();
 stats.reads += 1;
 say(`The school reads it (read ${schoolRead.readNumber} of ${schoolRead.maxReads}).`);
@@ -496,7 +571,13 @@ stats.signatures += 1;
 await (await app.consent.revokeBySig(schoolGrant.key, revocation)).wait();
 say(`The citizen changes their mind: the phone signs a revocation and the app relays it.`);
 const revoked = await refused(async () =>
-  (await school.accessLog.recordAccess({ subjectId: citizenId, purpose: Purpose.SchoolEnrolment, assetId: held.household.asset.assetId })).wait(),
+  (
+    await school.accessLog.recordAccess({
+      subjectId: citizenId,
+      purpose: Purpose.SchoolEnrolment,
+      assetId: held.household.asset.assetId,
+    })
+  ).wait(),
 );
 stats.refusals.push(revoked.reason);
 tellRefusal("The school", revoked);
@@ -518,9 +599,17 @@ say(
 );
 await (await regulatorClient.members.suspend(bankSigner.address, Reason.ComplianceReview)).wait();
 const bankStatus = (await safe.members.get(bankSigner.address)).status;
-say(`The regulator suspends City Commercial Bank pending a compliance review (its status is now ${bankStatus.toLowerCase()}).`);
+say(
+  `The regulator suspends City Commercial Bank pending a compliance review (its status is now ${bankStatus.toLowerCase()}).`,
+);
 const suspended = await refused(async () =>
-  (await bank.accessLog.recordAccess({ subjectId: companyId, purpose: Purpose.BusinessLoan, assetId: held.employerFund.asset.assetId })).wait(),
+  (
+    await bank.accessLog.recordAccess({
+      subjectId: companyId,
+      purpose: Purpose.BusinessLoan,
+      assetId: held.employerFund.asset.assetId,
+    })
+  ).wait(),
 );
 stats.refusals.push(suspended.reason);
 tellRefusal("The bank", suspended);
@@ -533,7 +622,8 @@ chapter("Who used my data? (全程追溯)");
 section("The citizen's usage record, rebuilt from AccessRecorded, GrantIssued and AssetIssued events");
 for (const use of await app.events.usageOf(citizenId)) {
   const how = use.requestId ? `consent by request ${short(use.requestId)}` : "direct consent";
-  const outcome = use.outcome === undefined ? "no outcome reported yet" : `outcome: ${OUTCOMES[use.outcome] ?? use.outcome}`;
+  const outcome =
+    use.outcome === undefined ? "no outcome reported yet" : `outcome: ${OUTCOMES[use.outcome] ?? use.outcome}`;
   say(
     `${time(use.readAt)}  ${use.consumerName} read the ${titleOf(use.dataType).toLowerCase()} (from the ${use.issuerName}) ` +
       `for ${PURPOSES[use.purpose] ?? `purpose ${use.purpose}`}: read ${use.readNumber} of ${use.maxReads}, ${how}, ${outcome}.`,

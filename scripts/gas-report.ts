@@ -21,13 +21,13 @@ const SNAPSHOT = fileURLToPath(new URL("../gas-snapshot.json", import.meta.url))
 
 /** Goals from the issues, gas per transaction (or per item for batches). */
 const GOALS: Record<string, number> = {
-  "registerSubject": 50_000,
-  "issueAsset": 50_000,
+  registerSubject: 50_000,
+  issueAsset: 50_000,
   "issueAssets[100] per asset": 30_000,
   "grant (1 consumer, 1 asset)": 55_000,
   "approveRequestBySig (1 asset)": 80_000,
   "recordAccess (asset grant)": 35_000,
-  "revoke": 30_000,
+  revoke: 30_000,
 };
 
 const { ethers, ignition } = await network.create();
@@ -56,7 +56,12 @@ const gasOf = async (name: string, tx: Promise<ContractTransactionResponse>, per
 };
 
 // --- members and catalog -------------------------------------------------------------------
-await gasOf("registerMember", ds.connect(memberAdmin).registerMember(dept.address, Kind.Department, "Public Security Bureau", fixed32("key-dept"), "ipfs://dept"));
+await gasOf(
+  "registerMember",
+  ds
+    .connect(memberAdmin)
+    .registerMember(dept.address, Kind.Department, "Public Security Bureau", fixed32("key-dept"), "ipfs://dept"),
+);
 for (const [who, kind, name] of [
   [authority, Kind.IdentityAuthority, "Identity Authority"],
   [bank, Kind.Consumer, "City Commercial Bank"],
@@ -64,7 +69,10 @@ for (const [who, kind, name] of [
 ] as const) {
   await ds.connect(memberAdmin).registerMember(who.address, kind, name, fixed32(`key-${name}`), `ipfs://${name}`);
 }
-await gasOf("defineDataType", catalog.connect(catalogAdmin).defineDataType(1, "household-register", fixed32("schema-1"), "ipfs://schema/1"));
+await gasOf(
+  "defineDataType",
+  catalog.connect(catalogAdmin).defineDataType(1, "household-register", fixed32("schema-1"), "ipfs://schema/1"),
+);
 await catalog.connect(catalogAdmin).defineDataType(2, "personal-housing-fund", fixed32("schema-2"), "ipfs://schema/2");
 await gasOf("authoriseIssuer", catalog.connect(catalogAdmin).authoriseIssuer(1, dept.address));
 await catalog.connect(catalogAdmin).authoriseIssuer(2, dept.address);
@@ -73,7 +81,14 @@ await catalog.connect(catalogAdmin).authoriseIssuer(2, dept.address);
 const subject = fixed32("subject-holder");
 await gasOf("registerSubject", ds.connect(authority).registerSubject(subject, holder.address));
 const batchSubjects = Array.from({ length: 100 }, (_, i) => fixed32(`subject-batch-${i}`));
-await gasOf("registerSubjects[100] per subject", ds.connect(authority).registerSubjects(batchSubjects, batchSubjects.map(() => holder.address)), 100);
+await gasOf(
+  "registerSubjects[100] per subject",
+  ds.connect(authority).registerSubjects(
+    batchSubjects,
+    batchSubjects.map(() => holder.address),
+  ),
+  100,
+);
 
 // --- assets ------------------------------------------------------------------------------------
 const newAsset = (label: string, dataType = 1) => ({
@@ -95,8 +110,16 @@ const registerId = await ds.assetIdOf(keyOf(register));
 const fund = newAsset("fund", 2);
 await ds.connect(dept).issueAsset(fund);
 const fundId = await ds.assetIdOf(keyOf(fund));
-await gasOf("issueAssets[10] per asset", ds.connect(dept).issueAssets(Array.from({ length: 10 }, (_, i) => newAsset(`b10-${i}`))), 10);
-await gasOf("issueAssets[100] per asset", ds.connect(dept).issueAssets(Array.from({ length: 100 }, (_, i) => newAsset(`b100-${i}`))), 100);
+await gasOf(
+  "issueAssets[10] per asset",
+  ds.connect(dept).issueAssets(Array.from({ length: 10 }, (_, i) => newAsset(`b10-${i}`))),
+  10,
+);
+await gasOf(
+  "issueAssets[100] per asset",
+  ds.connect(dept).issueAssets(Array.from({ length: 100 }, (_, i) => newAsset(`b100-${i}`))),
+  100,
+);
 const old = newAsset("to-supersede");
 await ds.connect(dept).issueAsset(old);
 await gasOf("supersedeAsset", ds.connect(dept).supersedeAsset(keyOf(old), newAsset("superseding")));
@@ -114,15 +137,33 @@ const domain: TypedDataDomain = {
   chainId: (await ethers.provider.getNetwork()).chainId,
   verifyingContract: await ds.getAddress(),
 };
-const sign = (signer: Signer, types: Record<string, { name: string; type: string }[]>, value: Record<string, unknown>) =>
-  signer.signTypedData(domain, types, value);
+const sign = (
+  signer: Signer,
+  types: Record<string, { name: string; type: string }[]>,
+  value: Record<string, unknown>,
+) => signer.signTypedData(domain, types, value);
 const nonceOf = async () => (await ds.getSubject(subject)).nonce;
 
 const requestOf = async (targets: string[], purpose: number) => {
-  const [, result] = await ds.connect(bank).requestAccess.staticCall(subject, Scope.Asset, targets, purpose, 30 * 86_400, 1, FAR_FUTURE);
+  const [, result] = await ds
+    .connect(bank)
+    .requestAccess.staticCall(subject, Scope.Asset, targets, purpose, 30 * 86_400, 1, FAR_FUTURE);
   // An ethers Result is read-only; pass a plain copy back as a struct argument.
-  const request = { ...result.toObject(), targets: [...result.targets] } as unknown as Parameters<DataSafe["approveRequest"]>[0];
-  return { tx: ds.connect(bank).requestAccess(subject, Scope.Asset, targets, purpose, 30 * 86_400, 1, FAR_FUTURE), request };
+  const request = {
+    subjectId: result.subjectId,
+    consumer: result.consumer,
+    scope: result.scope,
+    targets: [...result.targets],
+    purpose: result.purpose,
+    grantDuration: result.grantDuration,
+    maxReads: result.maxReads,
+    expiresAt: result.expiresAt,
+    nonce: result.nonce,
+  };
+  return {
+    tx: ds.connect(bank).requestAccess(subject, Scope.Asset, targets, purpose, 30 * 86_400, 1, FAR_FUTURE),
+    request,
+  };
 };
 {
   const { tx, request } = await requestOf([registerId], 1);
@@ -134,10 +175,21 @@ const requestOf = async (targets: string[], purpose: number) => {
   await tx;
   const requestId = await ds.requestIdOf(request);
   const nonce = await nonceOf();
-  const signature = await sign(holder, { ApproveAccessRequest: [
-    { name: "requestId", type: "bytes32" }, { name: "nonce", type: "uint256" }, { name: "deadline", type: "uint256" },
-  ] }, { requestId, nonce, deadline: FAR_FUTURE });
-  await gasOf("approveRequestBySig (1 asset)", ds.connect(relayer).approveRequestBySig(request, { nonce, deadline: FAR_FUTURE, signature }));
+  const signature = await sign(
+    holder,
+    {
+      ApproveAccessRequest: [
+        { name: "requestId", type: "bytes32" },
+        { name: "nonce", type: "uint256" },
+        { name: "deadline", type: "uint256" },
+      ],
+    },
+    { requestId, nonce, deadline: FAR_FUTURE },
+  );
+  await gasOf(
+    "approveRequestBySig (1 asset)",
+    ds.connect(relayer).approveRequestBySig(request, { nonce, deadline: FAR_FUTURE, signature }),
+  );
 }
 {
   const { tx, request } = await requestOf([registerId], 3);
@@ -145,20 +197,50 @@ const requestOf = async (targets: string[], purpose: number) => {
   await gasOf("rejectRequest", ds.connect(holder).rejectRequest(request, 1));
 }
 const terms = (consumers: string[], scope: number, targets: string[], purpose: number, maxReads = 3) => ({
-  subjectId: subject, consumers, scope, targets, purpose, expiresAt: FAR_FUTURE, maxReads,
+  subjectId: subject,
+  consumers,
+  scope,
+  targets,
+  purpose,
+  expiresAt: FAR_FUTURE,
+  maxReads,
 });
-await gasOf("grant (1 consumer, 1 asset)", ds.connect(holder).grant(terms([school.address], Scope.Asset, [registerId], 7)));
-await gasOf("grant (1 consumer, 1 data type)", ds.connect(holder).grant(terms([school.address], Scope.DataType, [typeTarget(2)], 7)));
-await gasOf("grant (2 consumers, 2 assets)", ds.connect(holder).grant(terms([school.address, bank.address], Scope.Asset, [registerId, fundId], 8)));
+await gasOf(
+  "grant (1 consumer, 1 asset)",
+  ds.connect(holder).grant(terms([school.address], Scope.Asset, [registerId], 7)),
+);
+await gasOf(
+  "grant (1 consumer, 1 data type)",
+  ds.connect(holder).grant(terms([school.address], Scope.DataType, [typeTarget(2)], 7)),
+);
+await gasOf(
+  "grant (2 consumers, 2 assets)",
+  ds.connect(holder).grant(terms([school.address, bank.address], Scope.Asset, [registerId, fundId], 8)),
+);
 {
   const t = terms([school.address], Scope.Asset, [fundId], 9);
   const nonce = await nonceOf();
-  const signature = await sign(holder, { Grant: [
-    { name: "subjectId", type: "bytes32" }, { name: "consumers", type: "address[]" }, { name: "scope", type: "uint8" },
-    { name: "targets", type: "bytes32[]" }, { name: "purpose", type: "uint16" }, { name: "expiresAt", type: "uint40" },
-    { name: "maxReads", type: "uint32" }, { name: "nonce", type: "uint256" }, { name: "deadline", type: "uint256" },
-  ] }, { ...t, nonce, deadline: FAR_FUTURE });
-  await gasOf("grantBySig (1 consumer, 1 asset)", ds.connect(relayer).grantBySig(t, { nonce, deadline: FAR_FUTURE, signature }));
+  const signature = await sign(
+    holder,
+    {
+      Grant: [
+        { name: "subjectId", type: "bytes32" },
+        { name: "consumers", type: "address[]" },
+        { name: "scope", type: "uint8" },
+        { name: "targets", type: "bytes32[]" },
+        { name: "purpose", type: "uint16" },
+        { name: "expiresAt", type: "uint40" },
+        { name: "maxReads", type: "uint32" },
+        { name: "nonce", type: "uint256" },
+        { name: "deadline", type: "uint256" },
+      ],
+    },
+    { ...t, nonce, deadline: FAR_FUTURE },
+  );
+  await gasOf(
+    "grantBySig (1 consumer, 1 asset)",
+    ds.connect(relayer).grantBySig(t, { nonce, deadline: FAR_FUTURE, signature }),
+  );
 }
 
 // --- access log --------------------------------------------------------------------------------
@@ -170,11 +252,21 @@ await gasOf("revoke", ds.connect(holder).revoke(grantKey));
 {
   const key = { subjectId: subject, consumer: school.address, scope: Scope.Asset, target: fundId, purpose: 9 };
   const nonce = await nonceOf();
-  const signature = await sign(holder, { Revoke: [
-    { name: "subjectId", type: "bytes32" }, { name: "consumer", type: "address" }, { name: "scope", type: "uint8" },
-    { name: "target", type: "bytes32" }, { name: "purpose", type: "uint16" }, { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint256" },
-  ] }, { ...key, nonce, deadline: FAR_FUTURE });
+  const signature = await sign(
+    holder,
+    {
+      Revoke: [
+        { name: "subjectId", type: "bytes32" },
+        { name: "consumer", type: "address" },
+        { name: "scope", type: "uint8" },
+        { name: "target", type: "bytes32" },
+        { name: "purpose", type: "uint16" },
+        { name: "nonce", type: "uint256" },
+        { name: "deadline", type: "uint256" },
+      ],
+    },
+    { ...key, nonce, deadline: FAR_FUTURE },
+  );
   await gasOf("revokeBySig", ds.connect(relayer).revokeBySig(key, { nonce, deadline: FAR_FUTURE, signature }));
 }
 
@@ -192,12 +284,16 @@ console.log(`${"operation".padEnd(width)}  ${"gas".padStart(8)}  ${"goal".padSta
 for (const [name, gas] of Object.entries(figures)) {
   const goal = GOALS[name];
   const verdict = goal === undefined ? "" : gas <= goal ? "  met" : `  over by ${gas - goal}`;
-  console.log(`${name.padEnd(width)}  ${String(gas).padStart(8)}  ${(goal === undefined ? "" : String(goal)).padStart(8)}${verdict}`);
+  console.log(
+    `${name.padEnd(width)}  ${String(gas).padStart(8)}  ${(goal === undefined ? "" : String(goal)).padStart(8)}${verdict}`,
+  );
 }
 
 if (process.env.GAS_CHECK === "1") {
   const committed = JSON.parse(readFileSync(SNAPSHOT, "utf8")) as Record<string, number>;
-  const drift = [...new Set([...Object.keys(committed), ...Object.keys(figures)])].filter((k) => committed[k] !== figures[k]);
+  const drift = [...new Set([...Object.keys(committed), ...Object.keys(figures)])].filter(
+    (k) => committed[k] !== figures[k],
+  );
   if (drift.length > 0) {
     for (const k of drift) console.error(`gas drift: ${k}: snapshot ${committed[k] ?? "-"}, now ${figures[k] ?? "-"}`);
     console.error("Run `npm run gas:snapshot` and commit gas-snapshot.json if the change is intended.");

@@ -40,7 +40,9 @@ export class AccessLog {
         const at = { blockTag: receipt.blockNumber };
         const ds = this.#ctx.dataSafe;
         const target =
-          scope === "Asset" ? assetId : dataTypeTarget(Number((await this.#ctx.read("getAsset", () => ds.getAsset(assetId, at))).dataType));
+          scope === "Asset"
+            ? assetId
+            : dataTypeTarget(Number((await this.#ctx.read("getAsset", () => ds.getAsset(assetId, at))).dataType));
         const version = Number(args.version);
         const readNumber = Number(args.readNumber);
         return {

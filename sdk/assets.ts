@@ -55,7 +55,11 @@ export class Assets {
    */
   async issue(input: NewAssetInput): Promise<PendingTransaction<IssuedAsset>> {
     const asset = newAssetOf(input);
-    return this.#ctx.write("issueAsset", () => this.#ctx.dataSafe.issueAsset(asset), (receipt) => this.#issuedOne(receipt));
+    return this.#ctx.write(
+      "issueAsset",
+      () => this.#ctx.dataSafe.issueAsset(asset),
+      (receipt) => this.#issuedOne(receipt),
+    );
   }
 
   /**
@@ -80,14 +84,21 @@ export class Assets {
   async revoke(key: AssetKey, reason: number): Promise<PendingTransaction<{ assetId: Hex }>> {
     const k = assetKeyOf(key);
     const code = uint("reason", reason, 16);
-    return this.#ctx.write("revokeAsset", () => this.#ctx.dataSafe.revokeAsset(k, code), () => ({ assetId: assetIdOf(k) }));
+    return this.#ctx.write(
+      "revokeAsset",
+      () => this.#ctx.dataSafe.revokeAsset(k, code),
+      () => ({ assetId: assetIdOf(k) }),
+    );
   }
 
   /**
    * Replaces an asset by a new version (same holder and type). Caller: its issuer.
    * @returns a transaction whose `wait()` gives the new asset and the `previousAssetId`
    */
-  async supersede(previous: AssetKey, next: NewAssetInput): Promise<PendingTransaction<IssuedAsset & { previousAssetId: Hex }>> {
+  async supersede(
+    previous: AssetKey,
+    next: NewAssetInput,
+  ): Promise<PendingTransaction<IssuedAsset & { previousAssetId: Hex }>> {
     const k = assetKeyOf(previous);
     const asset = newAssetOf(next);
     return this.#ctx.write(
@@ -119,7 +130,10 @@ export class Assets {
    * const authorization = await app.consent.signReturnRequest(phone, input);
    * const { requestId } = await (await app.assets.requestReturnBySig(input, authorization)).wait();
    */
-  async requestReturnBySig(input: RequestReturnInput, authorization: Authorization): Promise<PendingTransaction<{ requestId: Hex }>> {
+  async requestReturnBySig(
+    input: RequestReturnInput,
+    authorization: Authorization,
+  ): Promise<PendingTransaction<{ requestId: Hex }>> {
     const { subjectId, dataType, department } = requestReturnOf(input);
     return this.#ctx.write(
       "requestReturnBySig",
@@ -132,7 +146,10 @@ export class Assets {
    * Answers a return request with a new asset. Caller: the department asked.
    * @returns a transaction whose `wait()` gives the new asset and the `requestId`
    */
-  async fulfilReturnRequest(requestId: Hex, input: NewAssetInput): Promise<PendingTransaction<IssuedAsset & { requestId: Hex }>> {
+  async fulfilReturnRequest(
+    requestId: Hex,
+    input: NewAssetInput,
+  ): Promise<PendingTransaction<IssuedAsset & { requestId: Hex }>> {
     const id = bytes32("requestId", requestId);
     const asset = newAssetOf(input);
     return this.#ctx.write(
@@ -146,13 +163,21 @@ export class Assets {
   async declineReturnRequest(requestId: Hex, reason: number): Promise<PendingTransaction<{ requestId: Hex }>> {
     const id = bytes32("requestId", requestId);
     const code = uint("reason", reason, 16);
-    return this.#ctx.write("declineReturnRequest", () => this.#ctx.dataSafe.declineReturnRequest(id, code), () => ({ requestId: id }));
+    return this.#ctx.write(
+      "declineReturnRequest",
+      () => this.#ctx.dataSafe.declineReturnRequest(id, code),
+      () => ({ requestId: id }),
+    );
   }
 
   /** Withdraws an open return request. Caller: the holder's controller. */
   async cancelReturnRequest(requestId: Hex): Promise<PendingTransaction<{ requestId: Hex }>> {
     const id = bytes32("requestId", requestId);
-    return this.#ctx.write("cancelReturnRequest", () => this.#ctx.dataSafe.cancelReturnRequest(id), () => ({ requestId: id }));
+    return this.#ctx.write(
+      "cancelReturnRequest",
+      () => this.#ctx.dataSafe.cancelReturnRequest(id),
+      () => ({ requestId: id }),
+    );
   }
 
   /** The asset `assetId` (status `"None"` if unknown). */
@@ -197,7 +222,12 @@ export class Assets {
     salt: Hex;
   }): Promise<AssetVerification> {
     const { commitment } = commitRecord(input.record, input.salt);
-    return this.verify({ issuer: input.issuer, subjectId: input.subjectId, dataType: input.dataType, contentCommitment: commitment });
+    return this.verify({
+      issuer: input.issuer,
+      subjectId: input.subjectId,
+      dataType: input.dataType,
+      contentCommitment: commitment,
+    });
   }
 
   /**
@@ -212,7 +242,12 @@ export class Assets {
   }): Promise<AssetVerification & { fieldsProven: boolean }> {
     const root = bytes32("disclosure.root", input.disclosure.root);
     const fieldsProven = verifyDisclosure(input.disclosure, root);
-    const onChain = await this.verify({ issuer: input.issuer, subjectId: input.subjectId, dataType: input.dataType, contentCommitment: root });
+    const onChain = await this.verify({
+      issuer: input.issuer,
+      subjectId: input.subjectId,
+      dataType: input.dataType,
+      contentCommitment: root,
+    });
     return { ...onChain, valid: onChain.valid && fieldsProven, fieldsProven };
   }
 
@@ -232,7 +267,9 @@ export class Assets {
 
   /** Whether `issuer` may issue `dataType` now: an active department authorised in the catalog. */
   async canIssue(dataType: number, issuer: Address): Promise<boolean> {
-    return this.#ctx.read("canIssue", () => this.#ctx.dataSafe.canIssue(uint("dataType", dataType, 32), address("issuer", issuer)));
+    return this.#ctx.read("canIssue", () =>
+      this.#ctx.dataSafe.canIssue(uint("dataType", dataType, 32), address("issuer", issuer)),
+    );
   }
 
   /** For each id, whether an asset with it was ever issued (lets a re-run import skip what it did). */
@@ -242,7 +279,9 @@ export class Assets {
   }
 
   #returnRequested(receipt: TransactionReceipt): { requestId: Hex } {
-    return { requestId: eventIn(receipt, this.#ctx.dataSafe, this.#ctx.dataSafe.getEvent("ReturnRequested")).args.requestId };
+    return {
+      requestId: eventIn(receipt, this.#ctx.dataSafe, this.#ctx.dataSafe.getEvent("ReturnRequested")).args.requestId,
+    };
   }
 
   #issued(receipt: TransactionReceipt): IssuedAsset[] {
@@ -266,6 +305,11 @@ export function requestReturnOf(input: RequestReturnInput): RequestReturnInput {
 function issuedAssetOf({ args }: TypedLogDescription<AssetIssuedEvent.Event>): IssuedAsset {
   return {
     assetId: args.assetId,
-    key: { issuer: args.issuer, subjectId: args.subjectId, dataType: Number(args.dataType), contentCommitment: args.contentCommitment },
+    key: {
+      issuer: args.issuer,
+      subjectId: args.subjectId,
+      dataType: Number(args.dataType),
+      contentCommitment: args.contentCommitment,
+    },
   };
 }

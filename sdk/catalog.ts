@@ -77,11 +77,18 @@ export class Catalog {
   /** Deprecates a type (final): no new assets, its issuers deauthorised. Caller: CATALOG_ADMIN. */
   async deprecate(dataType: number): Promise<PendingTransaction<{ dataType: number }>> {
     const id = uint("dataType", dataType, 32);
-    return this.#ctx.write("deprecateDataType", () => this.#ctx.catalog.deprecateDataType(id), () => ({ dataType: id }));
+    return this.#ctx.write(
+      "deprecateDataType",
+      () => this.#ctx.catalog.deprecateDataType(id),
+      () => ({ dataType: id }),
+    );
   }
 
   /** Authorises a department to issue a type. Caller: CATALOG_ADMIN. */
-  async authoriseIssuer(dataType: number, issuer: Address): Promise<PendingTransaction<{ dataType: number; issuer: Address }>> {
+  async authoriseIssuer(
+    dataType: number,
+    issuer: Address,
+  ): Promise<PendingTransaction<{ dataType: number; issuer: Address }>> {
     const id = uint("dataType", dataType, 32);
     const who = address("issuer", issuer);
     return this.#ctx.write(
@@ -92,7 +99,10 @@ export class Catalog {
   }
 
   /** Withdraws a department's authority to issue a type. Caller: CATALOG_ADMIN. */
-  async deauthoriseIssuer(dataType: number, issuer: Address): Promise<PendingTransaction<{ dataType: number; issuer: Address }>> {
+  async deauthoriseIssuer(
+    dataType: number,
+    issuer: Address,
+  ): Promise<PendingTransaction<{ dataType: number; issuer: Address }>> {
     const id = uint("dataType", dataType, 32);
     const who = address("issuer", issuer);
     return this.#ctx.write(
@@ -125,6 +135,8 @@ export class Catalog {
   /** Whether `issuer` may issue `dataType` according to the catalog. */
   async isAuthorisedIssuer(dataType: number, issuer: Address): Promise<boolean> {
     const id = uint("dataType", dataType, 32);
-    return this.#ctx.read("isAuthorisedIssuer", () => this.#ctx.catalog.isAuthorisedIssuer(id, address("issuer", issuer)));
+    return this.#ctx.read("isAuthorisedIssuer", () =>
+      this.#ctx.catalog.isAuthorisedIssuer(id, address("issuer", issuer)),
+    );
   }
 }

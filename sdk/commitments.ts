@@ -49,11 +49,16 @@ export function canonicalJson(value: unknown, path = "value"): string {
       if (Array.isArray(value)) return `[${value.map((item, i) => canonicalJson(item, `${path}[${i}]`)).join(",")}]`;
       const proto = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) {
-        throw new InvalidInputError(path, `a ${proto?.constructor?.name ?? "non-plain object"} has no canonical JSON form`);
+        throw new InvalidInputError(
+          path,
+          `a ${proto?.constructor?.name ?? "non-plain object"} has no canonical JSON form`,
+        );
       }
       const entries = Object.keys(value)
         .sort()
-        .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key], `${path}.${key}`)}`);
+        .map(
+          (key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key], `${path}.${key}`)}`,
+        );
       return `{${entries.join(",")}}`;
     }
     default:
@@ -239,7 +244,8 @@ function merkleLayers(leaves: Hex[]): Hex[][] {
   while (layers[layers.length - 1].length > 1) {
     const below = layers[layers.length - 1];
     const above: Hex[] = [];
-    for (let i = 0; i < below.length; i += 2) above.push(i + 1 < below.length ? hashPair(below[i], below[i + 1]) : below[i]);
+    for (let i = 0; i < below.length; i += 2)
+      above.push(i + 1 < below.length ? hashPair(below[i], below[i + 1]) : below[i]);
     layers.push(above);
   }
   return layers;

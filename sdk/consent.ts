@@ -35,7 +35,11 @@ import type { AccessRequest, Authorization, Grant, GrantKey, Hex, IssuedGrant } 
 
 /** Anything that signs EIP-712 data: an ethers Wallet (no provider needed), a HardhatEthersSigner... */
 export interface TypedDataSigner {
-  signTypedData(domain: TypedDataDomain, types: Record<string, TypedDataField[]>, value: Record<string, unknown>): Promise<string>;
+  signTypedData(
+    domain: TypedDataDomain,
+    types: Record<string, TypedDataField[]>,
+    value: Record<string, unknown>,
+  ): Promise<string>;
 }
 
 /** Nonce and deadline of a signature; read from the chain when not given. */
@@ -72,12 +76,23 @@ export class Consent {
    * @example
    * const { request } = await (await bank.consent.requestAccess({ subjectId, targets: [assetId], purpose: 1, grantDuration: 86400 })).wait();
    */
-  async requestAccess(input: RequestAccessInput): Promise<PendingTransaction<{ requestId: Hex; request: AccessRequest }>> {
+  async requestAccess(
+    input: RequestAccessInput,
+  ): Promise<PendingTransaction<{ requestId: Hex; request: AccessRequest }>> {
     const r = requestAccessOf(input, input.expiresAt === undefined ? await this.#ctx.now() : 0);
     const scope = enumValue("GrantScope", r.scope);
     return this.#ctx.write(
       "requestAccess",
-      () => this.#ctx.dataSafe.requestAccess(r.subjectId, scope, r.targets, r.purpose, r.grantDuration, r.maxReads, r.expiresAt),
+      () =>
+        this.#ctx.dataSafe.requestAccess(
+          r.subjectId,
+          scope,
+          r.targets,
+          r.purpose,
+          r.grantDuration,
+          r.maxReads,
+          r.expiresAt,
+        ),
       (receipt) => {
         const { args } = eventIn(receipt, this.#ctx.dataSafe, this.#ctx.dataSafe.getEvent("AccessRequested"));
         return { requestId: args.requestId, request: accessRequestOf(args.request) };
@@ -101,7 +116,10 @@ export class Consent {
    * const authorization = await app.consent.signApproval(phone, request);
    * const { grantIds } = await (await app.consent.approveBySig(request, authorization)).wait();
    */
-  async approveBySig(request: AccessRequest, authorization: Authorization): Promise<PendingTransaction<GrantsIssued & { requestId: Hex }>> {
+  async approveBySig(
+    request: AccessRequest,
+    authorization: Authorization,
+  ): Promise<PendingTransaction<GrantsIssued & { requestId: Hex }>> {
     const struct = accessRequestStruct(request);
     return this.#ctx.write(
       "approveRequestBySig",
@@ -121,7 +139,11 @@ export class Consent {
   }
 
   /** Rejects a request with the controller's signature (see `signRejection`). Anyone may relay. */
-  async rejectBySig(request: AccessRequest, reason: number, authorization: Authorization): Promise<PendingTransaction<{ requestId: Hex }>> {
+  async rejectBySig(
+    request: AccessRequest,
+    reason: number,
+    authorization: Authorization,
+  ): Promise<PendingTransaction<{ requestId: Hex }>> {
     const code = uint("reason", reason, 16);
     return this.#ctx.write(
       "rejectRequestBySig",
@@ -145,23 +167,38 @@ export class Consent {
    */
   async grant(input: GrantTermsInput): Promise<PendingTransaction<GrantsIssued>> {
     const terms = grantTermsStruct(grantTermsOf(input));
-    return this.#ctx.write("grant", () => this.#ctx.dataSafe.grant(terms), (receipt) => this.#grants(receipt));
+    return this.#ctx.write(
+      "grant",
+      () => this.#ctx.dataSafe.grant(terms),
+      (receipt) => this.#grants(receipt),
+    );
   }
 
   /** Grants with the controller's signature (see `signGrant`). Anyone may relay. */
   async grantBySig(input: GrantTermsInput, authorization: Authorization): Promise<PendingTransaction<GrantsIssued>> {
     const terms = grantTermsStruct(grantTermsOf(input));
-    return this.#ctx.write("grantBySig", () => this.#ctx.dataSafe.grantBySig(terms, authorization), (receipt) => this.#grants(receipt));
+    return this.#ctx.write(
+      "grantBySig",
+      () => this.#ctx.dataSafe.grantBySig(terms, authorization),
+      (receipt) => this.#grants(receipt),
+    );
   }
 
   /** Revokes a grant. Caller: the holder's controller. */
   async revoke(key: GrantKeyInput): Promise<PendingTransaction<{ grantId: Hex; version: number }>> {
     const k = grantKeyOf(key);
-    return this.#ctx.write("revoke", () => this.#ctx.dataSafe.revoke(grantKeyStruct(k)), (receipt) => this.#revoked(receipt));
+    return this.#ctx.write(
+      "revoke",
+      () => this.#ctx.dataSafe.revoke(grantKeyStruct(k)),
+      (receipt) => this.#revoked(receipt),
+    );
   }
 
   /** Revokes a grant with the controller's signature (see `signRevocation`). Anyone may relay. */
-  async revokeBySig(key: GrantKeyInput, authorization: Authorization): Promise<PendingTransaction<{ grantId: Hex; version: number }>> {
+  async revokeBySig(
+    key: GrantKeyInput,
+    authorization: Authorization,
+  ): Promise<PendingTransaction<{ grantId: Hex; version: number }>> {
     const k = grantKeyOf(key);
     return this.#ctx.write(
       "revokeBySig",
@@ -175,15 +212,28 @@ export class Consent {
    * no funds: a phone wallet signs, whoever relays pays.
    * @param signer the holder's controller (any `signTypedData` wallet)
    */
-  async signApproval(signer: TypedDataSigner, request: AccessRequest, options: SignOptions = {}): Promise<Authorization> {
+  async signApproval(
+    signer: TypedDataSigner,
+    request: AccessRequest,
+    options: SignOptions = {},
+  ): Promise<Authorization> {
     const terms = await this.#signatureTerms(request.subjectId, options);
     return sign(signer, approveRequestTypedData(await this.domain(), requestIdOf(request), terms), terms);
   }
 
   /** Has the holder's controller sign the rejection of `request`. */
-  async signRejection(signer: TypedDataSigner, request: AccessRequest, reason: number, options: SignOptions = {}): Promise<Authorization> {
+  async signRejection(
+    signer: TypedDataSigner,
+    request: AccessRequest,
+    reason: number,
+    options: SignOptions = {},
+  ): Promise<Authorization> {
     const terms = await this.#signatureTerms(request.subjectId, options);
-    return sign(signer, rejectRequestTypedData(await this.domain(), requestIdOf(request), uint("reason", reason, 16), terms), terms);
+    return sign(
+      signer,
+      rejectRequestTypedData(await this.domain(), requestIdOf(request), uint("reason", reason, 16), terms),
+      terms,
+    );
   }
 
   /** Has the holder's controller sign a direct grant; relay it with `grantBySig(input, authorization)`. */
@@ -204,7 +254,11 @@ export class Consent {
    * Has the holder's controller sign a request that a department return data of a type; relay it
    * with `assets.requestReturnBySig(input, authorization)`.
    */
-  async signReturnRequest(signer: TypedDataSigner, input: RequestReturnInput, options: SignOptions = {}): Promise<Authorization> {
+  async signReturnRequest(
+    signer: TypedDataSigner,
+    input: RequestReturnInput,
+    options: SignOptions = {},
+  ): Promise<Authorization> {
     const request = requestReturnOf(input);
     const terms = await this.#signatureTerms(request.subjectId, options);
     return sign(signer, requestReturnTypedData(await this.domain(), request, terms), terms);
@@ -224,7 +278,11 @@ export class Consent {
     const expected = await this.#ctx.read("domainSeparator", () => this.#ctx.dataSafe.domainSeparator());
     const actual = domainSeparatorOf(domain);
     if (expected !== actual) {
-      throw new DomainMismatchError(expected, actual, `domain ${JSON.stringify(domain, (_, v) => (typeof v === "bigint" ? v.toString() : v))}`);
+      throw new DomainMismatchError(
+        expected,
+        actual,
+        `domain ${JSON.stringify(domain, (_, v) => (typeof v === "bigint" ? v.toString() : v))}`,
+      );
     }
     return domain;
   }
@@ -252,7 +310,10 @@ export class Consent {
   /** The status of a request (`"None"` if never made). */
   async requestStatus(requestId: Hex): Promise<AccessRequestStatus> {
     const id = bytes32("requestId", requestId);
-    return enumName("AccessRequestStatus", await this.#ctx.read("getRequestStatus", () => this.#ctx.dataSafe.getRequestStatus(id)));
+    return enumName(
+      "AccessRequestStatus",
+      await this.#ctx.read("getRequestStatus", () => this.#ctx.dataSafe.getRequestStatus(id)),
+    );
   }
 
   async #signatureTerms(subjectId: Hex, options: SignOptions): Promise<SignatureTerms> {
@@ -263,20 +324,22 @@ export class Consent {
   }
 
   #grants(receipt: TransactionReceipt): GrantsIssued {
-    const grants = eventsIn(receipt, this.#ctx.dataSafe, this.#ctx.dataSafe.getEvent("GrantIssued")).map(({ args }) => ({
-      grantId: args.grantId,
-      key: {
-        subjectId: args.subjectId,
-        consumer: args.consumer,
-        scope: enumName("GrantScope", args.scope),
-        target: args.target,
-        purpose: Number(args.purpose),
-      } satisfies GrantKey,
-      expiresAt: Number(args.expiresAt),
-      maxReads: Number(args.maxReads),
-      version: Number(args.version),
-      requestId: args.requestId,
-    }));
+    const grants = eventsIn(receipt, this.#ctx.dataSafe, this.#ctx.dataSafe.getEvent("GrantIssued")).map(
+      ({ args }) => ({
+        grantId: args.grantId,
+        key: {
+          subjectId: args.subjectId,
+          consumer: args.consumer,
+          scope: enumName("GrantScope", args.scope),
+          target: args.target,
+          purpose: Number(args.purpose),
+        } satisfies GrantKey,
+        expiresAt: Number(args.expiresAt),
+        maxReads: Number(args.maxReads),
+        version: Number(args.version),
+        requestId: args.requestId,
+      }),
+    );
     return { grants, grantIds: grants.map((g) => g.grantId) };
   }
 

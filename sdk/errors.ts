@@ -136,7 +136,9 @@ export class UnknownRevertError extends DataSafeError {
 
   constructor(action: string, data: string, options: DataSafeErrorOptions = {}) {
     super(
-      data === "0x" ? `${action} reverted without a reason` : `${action} reverted with unknown error ${data.slice(0, 10)}`,
+      data === "0x"
+        ? `${action} reverted without a reason`
+        : `${action} reverted with unknown error ${data.slice(0, 10)}`,
       options,
     );
     this.name = "UnknownRevertError";

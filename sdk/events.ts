@@ -138,7 +138,11 @@ export class Events {
     const reads = await this.#logs(
       ds,
       ds.getEvent("AccessRecorded"),
-      [null, filter.subjectId ? bytes32("subjectId", filter.subjectId) : null, filter.consumer ? addressTopic(filter.consumer) : null],
+      [
+        null,
+        filter.subjectId ? bytes32("subjectId", filter.subjectId) : null,
+        filter.consumer ? addressTopic(filter.consumer) : null,
+      ],
       range,
     );
     if (reads.length === 0) return [];
@@ -153,7 +157,10 @@ export class Events {
     const outcomeById = new Map(outcomes.map((o) => [o.args.accessId, o.args]));
     const [names, typeNames, times] = await Promise.all([
       this.#memberNames([...reads.map((r) => r.args.consumer), ...issued.map((a) => a.args.issuer)], range),
-      this.#dataTypeNames(issued.map((a) => Number(a.args.dataType)), range),
+      this.#dataTypeNames(
+        issued.map((a) => Number(a.args.dataType)),
+        range,
+      ),
       this.#timestamps(reads.map((r) => r.blockNumber)),
     ]);
     return reads.map((read) => {
@@ -199,7 +206,10 @@ export class Events {
       this.#logs(ds, ds.getEvent("AccessRequestApproved"), [requestIds], range),
       this.#logs(ds, ds.getEvent("AccessRequestRejected"), [requestIds], range),
       this.#logs(ds, ds.getEvent("AccessRequestCancelled"), [requestIds], range),
-      this.#memberNames(requested.map((r) => r.args.consumer), range),
+      this.#memberNames(
+        requested.map((r) => r.args.consumer),
+        range,
+      ),
       this.#timestamps(requested.map((r) => r.blockNumber)),
       this.#endTime(range),
     ]);
@@ -231,19 +241,34 @@ export class Events {
     const [revoked, superseded, names, typeNames, times, now] = await Promise.all([
       this.#logs(ds, ds.getEvent("AssetRevoked"), [assetIds], range),
       this.#logs(ds, ds.getEvent("AssetSuperseded"), [assetIds], range),
-      this.#memberNames(issued.map((a) => a.args.issuer), range),
-      this.#dataTypeNames(issued.map((a) => Number(a.args.dataType)), range),
+      this.#memberNames(
+        issued.map((a) => a.args.issuer),
+        range,
+      ),
+      this.#dataTypeNames(
+        issued.map((a) => Number(a.args.dataType)),
+        range,
+      ),
       this.#timestamps(issued.map((a) => a.blockNumber)),
       this.#endTime(range),
     ]);
     const revokedBy = new Map(revoked.map((r) => [r.args.assetId, Number(r.args.reason)]));
     const supersededBy = new Map(superseded.map((s) => [s.args.previousAssetId, s.args.newAssetId]));
     return issued.map(({ args, blockNumber }) => {
-      const status: AssetStatus = revokedBy.has(args.assetId) ? "Revoked" : supersededBy.has(args.assetId) ? "Superseded" : "Valid";
+      const status: AssetStatus = revokedBy.has(args.assetId)
+        ? "Revoked"
+        : supersededBy.has(args.assetId)
+          ? "Superseded"
+          : "Valid";
       const validUntil = Number(args.validUntil);
       return {
         assetId: args.assetId,
-        key: { issuer: args.issuer, subjectId: args.subjectId, dataType: Number(args.dataType), contentCommitment: args.contentCommitment },
+        key: {
+          issuer: args.issuer,
+          subjectId: args.subjectId,
+          dataType: Number(args.dataType),
+          contentCommitment: args.contentCommitment,
+        },
         dataTypeName: typeNames.get(Number(args.dataType)) ?? "",
         issuerName: names.get(args.issuer.toLowerCase()) ?? "",
         payloadPointer: args.payloadPointer,
@@ -270,7 +295,10 @@ export class Events {
     const latest = new Map<string, (typeof issued)[number]>();
     for (const g of issued) latest.set(g.args.grantId, g);
     const [names, times] = await Promise.all([
-      this.#memberNames(issued.map((g) => g.args.consumer), range),
+      this.#memberNames(
+        issued.map((g) => g.args.consumer),
+        range,
+      ),
       this.#timestamps([...latest.values()].map((g) => g.blockNumber)),
     ]);
     return [...latest.values()].map((g) => {
@@ -334,7 +362,11 @@ export class Events {
       .sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index)
       .map((log) => {
         const parsed = contract.interface.parseLog(log) as TypedLogDescription<E>;
-        return Object.assign(parsed, { blockNumber: log.blockNumber, logIndex: log.index, transactionHash: log.transactionHash });
+        return Object.assign(parsed, {
+          blockNumber: log.blockNumber,
+          logIndex: log.index,
+          transactionHash: log.transactionHash,
+        });
       });
   }
 
@@ -348,7 +380,9 @@ export class Events {
       this.#logs(ds, ds.getEvent("MemberUpdated"), [topics], from),
     ]);
     const names = new Map<string, string>();
-    for (const e of [...registered, ...updated].sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex)) {
+    for (const e of [...registered, ...updated].sort(
+      (a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex,
+    )) {
       names.set(e.args.account.toLowerCase(), e.args.name);
     }
     return names;

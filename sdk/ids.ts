@@ -16,7 +16,10 @@ const coder = AbiCoder.defaultAbiCoder();
  */
 export function assetIdOf(key: AssetKey): Hex {
   return keccak256(
-    coder.encode(["tuple(address,bytes32,uint32,bytes32)"], [[key.issuer, key.subjectId, key.dataType, key.contentCommitment]]),
+    coder.encode(
+      ["tuple(address,bytes32,uint32,bytes32)"],
+      [[key.issuer, key.subjectId, key.dataType, key.contentCommitment]],
+    ),
   );
 }
 

@@ -40,7 +40,9 @@ export class Members {
     return this.#ctx.write(
       "registerMember",
       () => this.#ctx.dataSafe.registerMember(account, kind, input.name, key, input.metadataURI ?? ""),
-      (receipt) => ({ account: eventIn(receipt, this.#ctx.dataSafe, this.#ctx.dataSafe.getEvent("MemberRegistered")).args.account }),
+      (receipt) => ({
+        account: eventIn(receipt, this.#ctx.dataSafe, this.#ctx.dataSafe.getEvent("MemberRegistered")).args.account,
+      }),
     );
   }
 
@@ -58,7 +60,11 @@ export class Members {
   /** Rotates the caller's own encryption key. Caller: the member. */
   async setEncryptionKey(encryptionKey: Hex): Promise<PendingTransaction<{ encryptionKey: Hex }>> {
     const key = bytes32("encryptionKey", encryptionKey);
-    return this.#ctx.write("setEncryptionKey", () => this.#ctx.dataSafe.setEncryptionKey(key), () => ({ encryptionKey: key }));
+    return this.#ctx.write(
+      "setEncryptionKey",
+      () => this.#ctx.dataSafe.setEncryptionKey(key),
+      () => ({ encryptionKey: key }),
+    );
   }
 
   /**
@@ -68,13 +74,21 @@ export class Members {
   async suspend(account: Address, reason: number): Promise<PendingTransaction<{ account: Address; reason: number }>> {
     const who = address("account", account);
     const code = uint("reason", reason, 16);
-    return this.#ctx.write("suspendMember", () => this.#ctx.dataSafe.suspendMember(who, code), () => ({ account: who, reason: code }));
+    return this.#ctx.write(
+      "suspendMember",
+      () => this.#ctx.dataSafe.suspendMember(who, code),
+      () => ({ account: who, reason: code }),
+    );
   }
 
   /** Reinstates a suspended member. Caller: REGULATOR. */
   async reinstate(account: Address): Promise<PendingTransaction<{ account: Address }>> {
     const who = address("account", account);
-    return this.#ctx.write("reinstateMember", () => this.#ctx.dataSafe.reinstateMember(who), () => ({ account: who }));
+    return this.#ctx.write(
+      "reinstateMember",
+      () => this.#ctx.dataSafe.reinstateMember(who),
+      () => ({ account: who }),
+    );
   }
 
   /** The member at `account` (kind `"None"` if there is none). */
@@ -95,6 +109,8 @@ export class Members {
   /** Whether `account` is an active member of `kind`. */
   async isActive(account: Address, kind: Exclude<MemberKind, "None">): Promise<boolean> {
     const who = address("account", account);
-    return this.#ctx.read("isActiveMember", () => this.#ctx.dataSafe.isActiveMember(who, enumValue("MemberKind", kind)));
+    return this.#ctx.read("isActiveMember", () =>
+      this.#ctx.dataSafe.isActiveMember(who, enumValue("MemberKind", kind)),
+    );
   }
 }

@@ -97,7 +97,9 @@ export function address(field: string, value: string): Address {
 
 export function uint(field: string, value: number | bigint, bits: number): number {
   const fits =
-    (typeof value === "bigint" || Number.isSafeInteger(value)) && BigInt(value) >= 0n && BigInt(value) < 1n << BigInt(bits);
+    (typeof value === "bigint" || Number.isSafeInteger(value)) &&
+    BigInt(value) >= 0n &&
+    BigInt(value) < 1n << BigInt(bits);
   if (!fits) throw new InvalidInputError(field, `expected a uint${bits}, got ${String(value)}`);
   return Number(value);
 }

@@ -29,12 +29,17 @@ export class Subjects {
     return this.#ctx.write(
       "registerSubject",
       () => this.#ctx.dataSafe.registerSubject(id, key),
-      (receipt) => ({ subjectId: eventIn(receipt, this.#ctx.dataSafe, this.#ctx.dataSafe.getEvent("SubjectRegistered")).args.subjectId }),
+      (receipt) => ({
+        subjectId: eventIn(receipt, this.#ctx.dataSafe, this.#ctx.dataSafe.getEvent("SubjectRegistered")).args
+          .subjectId,
+      }),
     );
   }
 
   /** Registers several subjects in one transaction. Caller: an active identity authority. */
-  async registerMany(subjects: { subjectId: Hex; controller: Address }[]): Promise<PendingTransaction<{ subjectIds: Hex[] }>> {
+  async registerMany(
+    subjects: { subjectId: Hex; controller: Address }[],
+  ): Promise<PendingTransaction<{ subjectIds: Hex[] }>> {
     if (subjects.length === 0) throw new InvalidInputError("subjects", "is empty");
     const ids = subjects.map((s, i) => bytes32(`subjects[${i}].subjectId`, s.subjectId));
     const keys = subjects.map((s, i) => address(`subjects[${i}].controller`, s.controller));
@@ -42,13 +47,18 @@ export class Subjects {
       "registerSubjects",
       () => this.#ctx.dataSafe.registerSubjects(ids, keys),
       (receipt) => ({
-        subjectIds: eventsIn(receipt, this.#ctx.dataSafe, this.#ctx.dataSafe.getEvent("SubjectRegistered")).map((e) => e.args.subjectId),
+        subjectIds: eventsIn(receipt, this.#ctx.dataSafe, this.#ctx.dataSafe.getEvent("SubjectRegistered")).map(
+          (e) => e.args.subjectId,
+        ),
       }),
     );
   }
 
   /** Hands control to a new key. Caller: the controller. */
-  async transferControl(subjectId: Hex, newController: Address): Promise<PendingTransaction<{ subjectId: Hex; controller: Address }>> {
+  async transferControl(
+    subjectId: Hex,
+    newController: Address,
+  ): Promise<PendingTransaction<{ subjectId: Hex; controller: Address }>> {
     const id = bytes32("subjectId", subjectId);
     const key = address("newController", newController);
     return this.#ctx.write(
@@ -62,14 +72,19 @@ export class Subjects {
    * Starts the recovery of a lost key. Caller: an active identity authority.
    * @returns a transaction whose `wait()` gives when the recovery can complete
    */
-  async initiateRecovery(subjectId: Hex, newController: Address): Promise<PendingTransaction<{ executableAt: number }>> {
+  async initiateRecovery(
+    subjectId: Hex,
+    newController: Address,
+  ): Promise<PendingTransaction<{ executableAt: number }>> {
     const id = bytes32("subjectId", subjectId);
     const key = address("newController", newController);
     return this.#ctx.write(
       "initiateRecovery",
       () => this.#ctx.dataSafe.initiateRecovery(id, key),
       (receipt) => ({
-        executableAt: Number(eventIn(receipt, this.#ctx.dataSafe, this.#ctx.dataSafe.getEvent("RecoveryInitiated")).args.executableAt),
+        executableAt: Number(
+          eventIn(receipt, this.#ctx.dataSafe, this.#ctx.dataSafe.getEvent("RecoveryInitiated")).args.executableAt,
+        ),
       }),
     );
   }
@@ -77,7 +92,11 @@ export class Subjects {
   /** Cancels a pending recovery. Caller: the controller or an identity authority. */
   async cancelRecovery(subjectId: Hex): Promise<PendingTransaction<{ subjectId: Hex }>> {
     const id = bytes32("subjectId", subjectId);
-    return this.#ctx.write("cancelRecovery", () => this.#ctx.dataSafe.cancelRecovery(id), () => ({ subjectId: id }));
+    return this.#ctx.write(
+      "cancelRecovery",
+      () => this.#ctx.dataSafe.cancelRecovery(id),
+      () => ({ subjectId: id }),
+    );
   }
 
   /** Completes a recovery whose delay has passed. Anyone may call. */
@@ -87,7 +106,8 @@ export class Subjects {
       "completeRecovery",
       () => this.#ctx.dataSafe.completeRecovery(id),
       (receipt) => ({
-        controller: eventIn(receipt, this.#ctx.dataSafe, this.#ctx.dataSafe.getEvent("ControllerChanged")).args.newController,
+        controller: eventIn(receipt, this.#ctx.dataSafe, this.#ctx.dataSafe.getEvent("ControllerChanged")).args
+          .newController,
       }),
     );
   }
@@ -99,7 +119,9 @@ export class Subjects {
       "invalidateNonce",
       () => this.#ctx.dataSafe.invalidateNonce(id),
       (receipt) => ({
-        nonce: Number(eventIn(receipt, this.#ctx.dataSafe, this.#ctx.dataSafe.getEvent("NonceInvalidated")).args.newNonce),
+        nonce: Number(
+          eventIn(receipt, this.#ctx.dataSafe, this.#ctx.dataSafe.getEvent("NonceInvalidated")).args.newNonce,
+        ),
       }),
     );
   }

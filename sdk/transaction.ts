@@ -51,7 +51,10 @@ export class PendingTransaction<T> {
       throw decoded;
     }
     if (receipt === null) {
-      throw new TransactionFailedError(this.#action, { hash: this.hash, details: "the transaction was dropped or replaced" });
+      throw new TransactionFailedError(this.#action, {
+        hash: this.hash,
+        details: "the transaction was dropped or replaced",
+      });
     }
     return { ...(await this.#decode(receipt)), receipt };
   }
@@ -66,7 +69,13 @@ export class PendingTransaction<T> {
     const tx = this.response;
     if (!receipt || receipt.blockNumber === 0) return undefined;
     try {
-      await tx.provider.call({ to: tx.to, from: tx.from, data: tx.data, value: tx.value, blockTag: receipt.blockNumber - 1 });
+      await tx.provider.call({
+        to: tx.to,
+        from: tx.from,
+        data: tx.data,
+        value: tx.value,
+        blockTag: receipt.blockNumber - 1,
+      });
     } catch (replayError) {
       const decoded = decodeRevert(replayError, this.#action);
       if (decoded instanceof ContractRevertedError) return decoded;

@@ -1,10 +1,4 @@
-import {
-  type TypedDataDomain,
-  type TypedDataField,
-  TypedDataEncoder,
-  id,
-  verifyTypedData,
-} from "ethers";
+import { type TypedDataDomain, type TypedDataField, TypedDataEncoder, id, verifyTypedData } from "ethers";
 
 import { EIP712_NAME, EIP712_VERSION, enumValue } from "./constants.js";
 import type { Address, GrantKey, GrantTerms, Hex } from "./types.js";
@@ -102,7 +96,11 @@ export function typeHashOf(primaryType: PrimaryType): Hex {
  * const payload = approveRequestTypedData(domain, requestId, { nonce, deadline });
  * const signature = await phone.signTypedData(payload.domain, payload.types, payload.message);
  */
-export function approveRequestTypedData(domain: TypedDataDomain, requestId: Hex, terms: SignatureTerms): TypedDataPayload {
+export function approveRequestTypedData(
+  domain: TypedDataDomain,
+  requestId: Hex,
+  terms: SignatureTerms,
+): TypedDataPayload {
   return payload(domain, "ApproveAccessRequest", { requestId, nonce: terms.nonce, deadline: terms.deadline });
 }
 
@@ -177,6 +175,10 @@ function typesOf(primaryType: PrimaryType): Record<string, TypedDataField[]> {
   return { [primaryType]: TYPES[primaryType].map((field) => ({ ...field })) };
 }
 
-function payload(domain: TypedDataDomain, primaryType: PrimaryType, message: Record<string, unknown>): TypedDataPayload {
+function payload(
+  domain: TypedDataDomain,
+  primaryType: PrimaryType,
+  message: Record<string, unknown>,
+): TypedDataPayload {
   return { domain, types: typesOf(primaryType), primaryType, message };
 }

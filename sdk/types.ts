@@ -162,4 +162,3 @@ export interface AccessRecord {
   readNumber: number;
   maxReads: number;
 }
-

@@ -1,7 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-import {AccessRequest, AccessRequestStatus, Authorization, GrantKey, GrantScope, GrantStatus, GrantTerms} from "../Common.sol";
+import {
+    AccessRequest,
+    AccessRequestStatus,
+    Authorization,
+    GrantKey,
+    GrantScope,
+    GrantStatus,
+    GrantTerms
+} from "../Common.sol";
 
 /// @title Consent
 /// @notice Holders decide who uses their data. A consumer (bank, school...) asks a holder for

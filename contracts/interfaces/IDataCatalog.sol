@@ -60,8 +60,12 @@ interface IDataCatalog {
     event IssuerDeauthorised(uint32 indexed dataType, address indexed issuer, address by);
 
     /// @notice Adds a type. Governed (CATALOG_ADMIN).
-    function defineDataType(uint32 dataType, string calldata name, bytes32 schemaHash, string calldata schemaURI)
-        external;
+    function defineDataType(
+        uint32 dataType,
+        string calldata name,
+        bytes32 schemaHash,
+        string calldata schemaURI
+    ) external;
 
     /// @notice Points a type at a new schema version. Governed (CATALOG_ADMIN).
     function updateDataTypeSchema(uint32 dataType, bytes32 schemaHash, string calldata schemaURI) external;

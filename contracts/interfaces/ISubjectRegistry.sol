@@ -83,7 +83,8 @@ interface ISubjectRegistry {
     /// @notice Registers several subjects. Caller: an active identity-authority member.
     function registerSubjects(bytes32[] calldata subjectIds, address[] calldata controllers) external;
 
-    /// @notice Hands control to `newController`. Caller: the controller.
+    /// @notice Hands control to `newController` and invalidates the outstanding signatures of the
+    /// previous key. Caller: the controller.
     function transferControl(bytes32 subjectId, address newController) external;
 
     /// @notice Starts a recovery to `newController`. Caller: an active identity-authority member.

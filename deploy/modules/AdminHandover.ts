@@ -13,9 +13,14 @@ import { Role } from "./roles.js";
  */
 export default buildModule("AdminHandover", (m) => {
   const { manager, catalog, dataSafe } = m.useModule(Permissions);
-  const grant = m.call(manager, "grantRole", [Role.ADMIN, m.getParameter<string>("newAdmin"), m.getParameter("adminDelay", 86_400)], {
-    id: "grant_new_admin",
-  });
+  const grant = m.call(
+    manager,
+    "grantRole",
+    [Role.ADMIN, m.getParameter<string>("newAdmin"), m.getParameter("adminDelay", 86_400)],
+    {
+      id: "grant_new_admin",
+    },
+  );
   m.call(manager, "renounceRole", [Role.ADMIN, m.getAccount(0)], { id: "renounce_deployer_admin", after: [grant] });
   return { manager, catalog, dataSafe };
 });

@@ -79,7 +79,9 @@ export function milestonesFor(evmVersion: string): Record<string, 0> {
  * Validators are sorted so the same set always gives the same genesis.
  */
 export function qbftExtraData(validators: readonly string[]): string {
-  const sorted = [...validators].map((address) => getAddress(address)).sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()));
+  const sorted = [...validators]
+    .map((address) => getAddress(address))
+    .sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()));
   return encodeRlp([`0x${"00".repeat(32)}`, sorted, [], "0x", []]);
 }
 
@@ -142,7 +144,10 @@ export function assertKeysStayOutOfGit(dir: string): void {
   while (!existsSync(probe)) probe = path.dirname(probe);
   let top: string;
   try {
-    top = execFileSync("git", ["-C", probe, "rev-parse", "--show-toplevel"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    top = execFileSync("git", ["-C", probe, "rev-parse", "--show-toplevel"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
   } catch {
     return; // not in a git work tree
   }
@@ -152,7 +157,9 @@ export function assertKeysStayOutOfGit(dir: string): void {
   } catch {
     throw new Error(`refusing to write node keys to ${dir}: it is inside the git work tree ${top} and not ignored`);
   }
-  const tracked = execFileSync("git", ["-C", top, "ls-files", "--", path.relative(top, path.resolve(dir)) || "."], { encoding: "utf8" });
+  const tracked = execFileSync("git", ["-C", top, "ls-files", "--", path.relative(top, path.resolve(dir)) || "."], {
+    encoding: "utf8",
+  });
   if (tracked.trim() !== "") {
     throw new Error(`refusing to write node keys to ${dir}: git tracks files there`);
   }
@@ -167,7 +174,11 @@ export interface GenerateOptions {
 }
 
 /** Generates node keys, genesis and bootnode lists for the nodes of topology.ts into `outDir`. */
-export function generateNetwork({ outDir = DEFAULT_OUT_DIR, force = false, timestamp }: GenerateOptions = {}): GeneratedNetwork {
+export function generateNetwork({
+  outDir = DEFAULT_OUT_DIR,
+  force = false,
+  timestamp,
+}: GenerateOptions = {}): GeneratedNetwork {
   const dir = path.resolve(outDir);
   assertKeysStayOutOfGit(dir);
   if (existsSync(dir) && readdirSync(dir).length > 0) {
@@ -177,7 +188,8 @@ export function generateNetwork({ outDir = DEFAULT_OUT_DIR, force = false, times
   const files = networkFiles(dir);
 
   const keys = new Map(NODES.map((node) => [node.name, Wallet.createRandom()]));
-  const enodeOf = (node: BesuNode) => `enode://${keys.get(node.name)!.signingKey.publicKey.slice(4)}@${node.ip}:${P2P_PORT}`;
+  const enodeOf = (node: BesuNode) =>
+    `enode://${keys.get(node.name)!.signingKey.publicKey.slice(4)}@${node.ip}:${P2P_PORT}`;
   const nodes: GeneratedNode[] = NODES.map((node) => ({
     ...node,
     address: keys.get(node.name)!.address,
@@ -209,14 +221,20 @@ export function generateNetwork({ outDir = DEFAULT_OUT_DIR, force = false, times
 
 function main(): void {
   const { values } = parseArgs({
-    options: { out: { type: "string" }, force: { type: "boolean", default: false }, help: { type: "boolean", short: "h" } },
+    options: {
+      out: { type: "string" },
+      force: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h" },
+    },
   });
   if (values.help === true) {
     console.log("usage: npx tsx ops/besu/generate-network.ts [--out <dir>] [--force]");
     return;
   }
   const network = generateNetwork({ outDir: values.out, force: values.force });
-  console.log(`Wrote a ${VALIDATORS.length}-validator QBFT network for chain ${PRIVATE_CHAIN_ID} (${EVM_VERSION}) to ${network.outDir}`);
+  console.log(
+    `Wrote a ${VALIDATORS.length}-validator QBFT network for chain ${PRIVATE_CHAIN_ID} (${EVM_VERSION}) to ${network.outDir}`,
+  );
   for (const node of network.nodes) console.log(`  ${node.name.padEnd(11)} ${node.role.padEnd(9)} ${node.address}`);
   console.log("Node keys are secrets: back them up offline; never commit them.");
 }

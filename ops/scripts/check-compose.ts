@@ -117,7 +117,10 @@ function hostPathOf(service: ComposeService, composeDir: string, containerPath: 
   for (const mount of mountsOf(service, composeDir)) {
     if (containerPath === mount.target) return mount;
     if (containerPath.startsWith(`${mount.target}/`)) {
-      return { ...mount, source: mount.bind ? path.join(mount.source, containerPath.slice(mount.target.length + 1)) : mount.source };
+      return {
+        ...mount,
+        source: mount.bind ? path.join(mount.source, containerPath.slice(mount.target.length + 1)) : mount.source,
+      };
     }
   }
   return undefined;
@@ -136,7 +139,10 @@ export interface ComposeCheckOptions {
 }
 
 /** Problems found in the compose file and the node configs it mounts; empty when all is well. */
-export function checkCompose({ composeFile = DEFAULT_COMPOSE_FILE, chainId = PRIVATE_CHAIN_ID }: ComposeCheckOptions = {}): string[] {
+export function checkCompose({
+  composeFile = DEFAULT_COMPOSE_FILE,
+  chainId = PRIVATE_CHAIN_ID,
+}: ComposeCheckOptions = {}): string[] {
   const problems: string[] = [];
   const composeDir = path.dirname(path.resolve(composeFile));
   const compose = readCompose(composeFile);
@@ -146,13 +152,15 @@ export function checkCompose({ composeFile = DEFAULT_COMPOSE_FILE, chainId = PRI
   const names = Object.keys(services);
   const expectedNames = [...NODES.map((node) => node.name), KEY_INSTALLER_SERVICE];
   for (const name of expectedNames) if (!(name in services)) problems.push(`service ${name} is missing`);
-  for (const name of names) if (!expectedNames.includes(name)) problems.push(`service ${name} is not in ops/besu/topology.ts`);
+  for (const name of names)
+    if (!expectedNames.includes(name)) problems.push(`service ${name} is not in ops/besu/topology.ts`);
 
   const images = new Set<string>();
   for (const [name, service] of Object.entries(services)) {
     const image = service.image ?? "";
     images.add(image);
-    if (!PINNED_BESU_IMAGE.test(image)) problems.push(`${name}: image "${image}" is not a pinned hyperledger/besu release tag`);
+    if (!PINNED_BESU_IMAGE.test(image))
+      problems.push(`${name}: image "${image}" is not a pinned hyperledger/besu release tag`);
   }
   if (images.size > 1) problems.push(`services run different images: ${[...images].join(", ")}`);
 
@@ -164,7 +172,8 @@ export function checkCompose({ composeFile = DEFAULT_COMPOSE_FILE, chainId = PRI
 
   const installer = services[KEY_INSTALLER_SERVICE];
   const installerScript = asList(installer?.command).join("\n");
-  if (installer !== undefined && installer.network_mode !== "none") problems.push(`${KEY_INSTALLER_SERVICE}: must run without network`);
+  if (installer !== undefined && installer.network_mode !== "none")
+    problems.push(`${KEY_INSTALLER_SERVICE}: must run without network`);
 
   for (const node of NODES) {
     const service = services[node.name];
@@ -173,7 +182,8 @@ export function checkCompose({ composeFile = DEFAULT_COMPOSE_FILE, chainId = PRI
     const args = asList(service.command);
     const configArg = args.find((arg) => arg.startsWith("--config-file="));
     const otherArgs = args.filter((arg) => arg !== configArg);
-    if (otherArgs.length > 0) problems.push(`${where}: command sets options outside the config file: ${otherArgs.join(" ")}`);
+    if (otherArgs.length > 0)
+      problems.push(`${where}: command sets options outside the config file: ${otherArgs.join(" ")}`);
     if (service.entrypoint !== undefined) problems.push(`${where}: overrides the image's entrypoint`);
     if (configArg === undefined) {
       problems.push(`${where}: command has no --config-file`);
@@ -190,9 +200,12 @@ export function checkCompose({ composeFile = DEFAULT_COMPOSE_FILE, chainId = PRI
     // Chain: genesis and network id.
     const genesisMount = hostPathOf(service, composeDir, String(config["genesis-file"]));
     if (config["genesis-file"] !== CONTAINER_PATHS.genesis || genesisMount?.source !== expectedGenesis) {
-      problems.push(`${where}: genesis-file ${config["genesis-file"]} is not the generated ${path.relative(composeDir, expectedGenesis)}`);
+      problems.push(
+        `${where}: genesis-file ${config["genesis-file"]} is not the generated ${path.relative(composeDir, expectedGenesis)}`,
+      );
     }
-    if (config["network-id"] !== chainId) problems.push(`${where}: network-id ${config["network-id"]} is not the chain id ${chainId}`);
+    if (config["network-id"] !== chainId)
+      problems.push(`${where}: network-id ${config["network-id"]} is not the chain id ${chainId}`);
     if (config["min-gas-price"] !== 0) problems.push(`${where}: min-gas-price must be 0 on a free-gas network`);
 
     // Identity: the key the installer put in this node's data volume.
@@ -201,10 +214,20 @@ export function checkCompose({ composeFile = DEFAULT_COMPOSE_FILE, chainId = PRI
       problems.push(`${where}: data-path ${config["data-path"]} is not a named volume`);
     } else {
       const keyPath = String(config["node-private-key-file"]);
-      if (!keyPath.startsWith(`${config["data-path"]}/`)) problems.push(`${where}: node-private-key-file is outside data-path`);
-      const installerMount = installer === undefined ? undefined : mountsOf(installer, composeDir).find((mount) => mount.source === dataMount.source);
-      if (installerMount === undefined || installerMount.target !== `/data/${node.name}` || !installerScript.includes("/data/$$node/key")) {
-        problems.push(`${where}: ${KEY_INSTALLER_SERVICE} does not install the node key into volume ${dataMount.source}`);
+      if (!keyPath.startsWith(`${config["data-path"]}/`))
+        problems.push(`${where}: node-private-key-file is outside data-path`);
+      const installerMount =
+        installer === undefined
+          ? undefined
+          : mountsOf(installer, composeDir).find((mount) => mount.source === dataMount.source);
+      if (
+        installerMount === undefined ||
+        installerMount.target !== `/data/${node.name}` ||
+        !installerScript.includes("/data/$$node/key")
+      ) {
+        problems.push(
+          `${where}: ${KEY_INSTALLER_SERVICE} does not install the node key into volume ${dataMount.source}`,
+        );
       }
       if (!/for node in ([^;]+);/.exec(installerScript)?.[1].split(/\s+/).includes(node.name)) {
         problems.push(`${where}: ${KEY_INSTALLER_SERVICE} does not handle this node`);
@@ -221,8 +244,10 @@ export function checkCompose({ composeFile = DEFAULT_COMPOSE_FILE, chainId = PRI
     const address = Array.isArray(networks) || networks === undefined ? undefined : networks[networkName]?.ipv4_address;
     const env = environmentOf(service);
     if (address !== node.ip) problems.push(`${where}: ipv4_address ${address} is not ${node.ip}`);
-    if (address !== undefined && subnet !== undefined && !ipInSubnet(address, subnet)) problems.push(`${where}: ${address} is outside ${subnet}`);
-    if (env.BESU_P2P_HOST !== node.ip) problems.push(`${where}: BESU_P2P_HOST ${env.BESU_P2P_HOST} is not its address ${node.ip}`);
+    if (address !== undefined && subnet !== undefined && !ipInSubnet(address, subnet))
+      problems.push(`${where}: ${address} is outside ${subnet}`);
+    if (env.BESU_P2P_HOST !== node.ip)
+      problems.push(`${where}: BESU_P2P_HOST ${env.BESU_P2P_HOST} is not its address ${node.ip}`);
     for (const key of Object.keys(env)) {
       if (key !== "BESU_P2P_HOST") problems.push(`${where}: environment sets ${key}; keep options in the config file`);
     }
@@ -232,9 +257,12 @@ export function checkCompose({ composeFile = DEFAULT_COMPOSE_FILE, chainId = PRI
       problems.push(`${where}: env_file is not the generated ${path.relative(composeDir, expectedEnvFile)}`);
     }
     if (config["p2p-port"] !== P2P_PORT) problems.push(`${where}: p2p-port ${config["p2p-port"]} is not ${P2P_PORT}`);
-    if (config["p2p-enabled"] !== true || config["discovery-enabled"] !== true) problems.push(`${where}: p2p and discovery must be enabled`);
-    if (config["nat-method"] !== "NONE") problems.push(`${where}: nat-method must be NONE (the node advertises BESU_P2P_HOST)`);
-    if ("bootnodes" in config) problems.push(`${where}: bootnodes belong in the generated besu.env, not the shared config`);
+    if (config["p2p-enabled"] !== true || config["discovery-enabled"] !== true)
+      problems.push(`${where}: p2p and discovery must be enabled`);
+    if (config["nat-method"] !== "NONE")
+      problems.push(`${where}: nat-method must be NONE (the node advertises BESU_P2P_HOST)`);
+    if ("bootnodes" in config)
+      problems.push(`${where}: bootnodes belong in the generated besu.env, not the shared config`);
 
     // Client APIs: JSON-RPC over HTTP on the RPC node only, published on loopback only.
     const ports = (service.ports ?? []).map(String);
@@ -246,20 +274,29 @@ export function checkCompose({ composeFile = DEFAULT_COMPOSE_FILE, chainId = PRI
       if (ports.length > 0) problems.push(`${where}: a validator must not publish ports (${ports.join(", ")})`);
     } else {
       if (config["rpc-http-enabled"] !== true) problems.push(`${where}: the RPC node must serve JSON-RPC over HTTP`);
-      if (config["rpc-http-port"] !== RPC_HTTP_PORT) problems.push(`${where}: rpc-http-port ${config["rpc-http-port"]} is not ${RPC_HTTP_PORT}`);
+      if (config["rpc-http-port"] !== RPC_HTTP_PORT)
+        problems.push(`${where}: rpc-http-port ${config["rpc-http-port"]} is not ${RPC_HTTP_PORT}`);
       const expectedPort = `${RPC_HOST_BINDING}:${RPC_HTTP_PORT}`;
-      if (ports.length !== 1 || ports[0] !== expectedPort) problems.push(`${where}: ports must be exactly "${expectedPort}" (loopback only), found ${ports.join(", ") || "none"}`);
+      if (ports.length !== 1 || ports[0] !== expectedPort)
+        problems.push(
+          `${where}: ports must be exactly "${expectedPort}" (loopback only), found ${ports.join(", ") || "none"}`,
+        );
       const apis = Array.isArray(config["rpc-http-api"]) ? config["rpc-http-api"] : [];
       const privileged = apis.filter((api) => PRIVILEGED_APIS.includes(api.toUpperCase()));
-      if (privileged.length > 0) problems.push(`${where}: serves privileged JSON-RPC namespaces ${privileged.join(", ")}`);
-      if (!apis.map((api) => api.toUpperCase()).includes("ETH")) problems.push(`${where}: does not serve the ETH namespace`);
+      if (privileged.length > 0)
+        problems.push(`${where}: serves privileged JSON-RPC namespaces ${privileged.join(", ")}`);
+      if (!apis.map((api) => api.toUpperCase()).includes("ETH"))
+        problems.push(`${where}: does not serve the ETH namespace`);
     }
   }
   return problems;
 }
 
 /** Problems found in a folder written by generate-network.ts; empty when all is well. */
-export function checkNetwork(networkDir: string, { chainId = PRIVATE_CHAIN_ID, evmVersion = EVM_VERSION } = {}): string[] {
+export function checkNetwork(
+  networkDir: string,
+  { chainId = PRIVATE_CHAIN_ID, evmVersion = EVM_VERSION } = {},
+): string[] {
   const problems: string[] = [];
   const files = networkFiles(networkDir);
   if (!existsSync(files.genesis)) return [`${files.genesis} does not exist: run generate-network.ts`];
@@ -269,22 +306,27 @@ export function checkNetwork(networkDir: string, { chainId = PRIVATE_CHAIN_ID, e
   if (config.chainId !== chainId) problems.push(`genesis chainId ${config.chainId} is not ${chainId}`);
   const expected = milestonesFor(evmVersion);
   for (const [milestone, value] of Object.entries(expected)) {
-    if (config[milestone] !== value) problems.push(`genesis ${milestone} is ${config[milestone]}, expected ${value} for ${evmVersion}`);
+    if (config[milestone] !== value)
+      problems.push(`genesis ${milestone} is ${config[milestone]}, expected ${value} for ${evmVersion}`);
   }
   const milestoneKey = /(Block|Time)$/;
   for (const key of Object.keys(config)) {
     if (milestoneKey.test(key) && !(key in expected)) problems.push(`genesis activates ${key}, beyond ${evmVersion}`);
   }
-  for (const later of LATER_MILESTONES) if (later in config) problems.push(`genesis sets ${later}, beyond ${evmVersion}`);
+  for (const later of LATER_MILESTONES)
+    if (later in config) problems.push(`genesis sets ${later}, beyond ${evmVersion}`);
   if (config.zeroBaseFee !== true) problems.push("genesis is not a zero-base-fee (free gas) network");
-  if ("contractSizeLimit" in config) problems.push("genesis overrides contractSizeLimit: keep the EIP-170 default the contracts are built for");
+  if ("contractSizeLimit" in config)
+    problems.push("genesis overrides contractSizeLimit: keep the EIP-170 default the contracts are built for");
   const qbft = config.qbft ?? {};
   for (const key of ["blockperiodseconds", "epochlength", "requesttimeoutseconds"]) {
     if (!Number.isInteger(qbft[key]) || qbft[key] <= 0) problems.push(`genesis qbft.${key} is not a positive integer`);
   }
-  if (qbft.requesttimeoutseconds <= qbft.blockperiodseconds) problems.push("genesis qbft.requesttimeoutseconds must exceed blockperiodseconds");
+  if (qbft.requesttimeoutseconds <= qbft.blockperiodseconds)
+    problems.push("genesis qbft.requesttimeoutseconds must exceed blockperiodseconds");
   if (genesis.mixHash !== QBFT_MIX_HASH) problems.push("genesis mixHash is not the BFT mix hash");
-  if (typeof genesis.gasLimit !== "string" || !/^0x[0-9a-f]+$/i.test(genesis.gasLimit)) problems.push("genesis gasLimit is missing");
+  if (typeof genesis.gasLimit !== "string" || !/^0x[0-9a-f]+$/i.test(genesis.gasLimit))
+    problems.push("genesis gasLimit is missing");
 
   // extraData: RLP([vanity, validators, vote, round, seals]) with the validators' key addresses.
   const keyAddresses = new Map<string, string>();
@@ -306,12 +348,18 @@ export function checkNetwork(networkDir: string, { chainId = PRIVATE_CHAIN_ID, e
     if (round !== "0x") problems.push("extraData round is not empty");
     if (!Array.isArray(seals) || seals.length !== 0) problems.push("extraData carries seals");
     const inGenesis = (validators as string[]).map((address) => getAddress(address)).sort();
-    const fromKeys = VALIDATORS.map((node) => keyAddresses.get(node.name)).filter((a): a is string => a !== undefined).sort();
+    const fromKeys = VALIDATORS.map((node) => keyAddresses.get(node.name))
+      .filter((a): a is string => a !== undefined)
+      .sort();
     if (JSON.stringify(inGenesis) !== JSON.stringify(fromKeys)) {
-      problems.push(`extraData validators ${inGenesis.join(",")} are not the validator keys' addresses ${fromKeys.join(",")}`);
+      problems.push(
+        `extraData validators ${inGenesis.join(",")} are not the validator keys' addresses ${fromKeys.join(",")}`,
+      );
     }
   } catch (error) {
-    problems.push(`extraData does not decode as QBFT extra data: ${error instanceof Error ? error.message : String(error)}`);
+    problems.push(
+      `extraData does not decode as QBFT extra data: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 
   // Bootnodes: every other validator, by the public key of its key file and its fixed address.
@@ -327,8 +375,13 @@ export function checkNetwork(networkDir: string, { chainId = PRIVATE_CHAIN_ID, e
       problems.push(`${node.name}: no ${envFile}`);
       continue;
     }
-    const line = readFileSync(envFile, "utf8").split("\n").find((entry) => entry.startsWith("BESU_BOOTNODES="));
-    const bootnodes = (line ?? "").slice("BESU_BOOTNODES=".length).split(",").filter((entry) => entry !== "");
+    const line = readFileSync(envFile, "utf8")
+      .split("\n")
+      .find((entry) => entry.startsWith("BESU_BOOTNODES="));
+    const bootnodes = (line ?? "")
+      .slice("BESU_BOOTNODES=".length)
+      .split(",")
+      .filter((entry) => entry !== "");
     const expectedBootnodes = VALIDATORS.filter((validator) => validator.name !== node.name).map(enodeOf);
     if (JSON.stringify([...bootnodes].sort()) !== JSON.stringify([...expectedBootnodes].sort())) {
       problems.push(`${node.name}: bootnodes are not the other validators' enode URLs`);
@@ -342,11 +395,16 @@ export function checkNetwork(networkDir: string, { chainId = PRIVATE_CHAIN_ID, e
       encoding: "utf8",
       stdio: ["ignore", "pipe", "ignore"],
     }).trim();
-    const tracked = execFileSync("git", ["-C", top, "ls-files", "--", path.relative(top, path.resolve(networkDir))], { encoding: "utf8" });
-    if (tracked.trim() !== "") problems.push(`git tracks files in ${networkDir}: ${tracked.trim().split("\n").join(", ")}`);
+    const tracked = execFileSync("git", ["-C", top, "ls-files", "--", path.relative(top, path.resolve(networkDir))], {
+      encoding: "utf8",
+    });
+    if (tracked.trim() !== "")
+      problems.push(`git tracks files in ${networkDir}: ${tracked.trim().split("\n").join(", ")}`);
     for (const node of NODES) {
       try {
-        execFileSync("git", ["-C", top, "check-ignore", "-q", "--no-index", path.relative(top, files.key(node.name))], { stdio: "ignore" });
+        execFileSync("git", ["-C", top, "check-ignore", "-q", "--no-index", path.relative(top, files.key(node.name))], {
+          stdio: "ignore",
+        });
       } catch {
         problems.push(`${node.name}: key is inside the git work tree and not ignored`);
       }
@@ -367,7 +425,9 @@ function main(): void {
     process.exitCode = 1;
     return;
   }
-  console.log("Compose file, node configs" + (existsSync(networkDir) ? " and generated network" : "") + " are consistent.");
+  console.log(
+    "Compose file, node configs" + (existsSync(networkDir) ? " and generated network" : "") + " are consistent.",
+  );
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) main();

@@ -30,7 +30,11 @@ export const DELAY_PARAMETERS: Record<string, readonly string[]> = {
 
 /** The accounts `hardhat node` funds from its public mnemonic: never to hold a role on a real network. */
 export function developmentAccounts(count = 20): Set<string> {
-  const root = HDNodeWallet.fromPhrase("test test test test test test test test test test test junk", undefined, "m/44'/60'/0'/0");
+  const root = HDNodeWallet.fromPhrase(
+    "test test test test test test test test test test test junk",
+    undefined,
+    "m/44'/60'/0'/0",
+  );
   return new Set(Array.from({ length: count }, (_, index) => root.deriveChild(index).address));
 }
 
@@ -42,7 +46,10 @@ export interface ParameterCheckOptions {
 }
 
 /** Problems found in an Ignition parameters file; empty when it is ready to deploy. */
-export function checkParameters(file: string, { allowDevelopmentAccounts = false, modules = ["Permissions"] }: ParameterCheckOptions = {}): string[] {
+export function checkParameters(
+  file: string,
+  { allowDevelopmentAccounts = false, modules = ["Permissions"] }: ParameterCheckOptions = {},
+): string[] {
   const problems: string[] = [];
   const parameters = JSON.parse(readFileSync(file, "utf8")) as Record<string, Record<string, unknown>>;
   const devAccounts = allowDevelopmentAccounts ? new Set<string>() : developmentAccounts();
@@ -66,7 +73,10 @@ export function checkParameters(file: string, { allowDevelopmentAccounts = false
   for (const [module, names] of Object.entries(DELAY_PARAMETERS)) {
     for (const name of names) {
       const value = parameters[module]?.[name];
-      if (value !== undefined && (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 0xffffffff)) {
+      if (
+        value !== undefined &&
+        (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 0xffffffff)
+      ) {
         problems.push(`${module}.${name} is not a number of seconds that fits a uint32: ${JSON.stringify(value)}`);
       }
     }
@@ -80,12 +90,17 @@ function main(): void {
     options: { dev: { type: "boolean", default: false }, module: { type: "string", multiple: true } },
   });
   if (positionals.length !== 1) {
-    console.error("usage: npx tsx ops/scripts/check-parameters.ts [--dev] [--module Permissions --module AdminHandover] <parameters.json>");
+    console.error(
+      "usage: npx tsx ops/scripts/check-parameters.ts [--dev] [--module Permissions --module AdminHandover] <parameters.json>",
+    );
     process.exitCode = 2;
     return;
   }
   const file = path.resolve(positionals[0]);
-  const problems = checkParameters(file, { allowDevelopmentAccounts: values.dev, modules: values.module ?? ["Permissions"] });
+  const problems = checkParameters(file, {
+    allowDevelopmentAccounts: values.dev,
+    modules: values.module ?? ["Permissions"],
+  });
   for (const problem of problems) console.error(`✗ ${problem}`);
   if (problems.length > 0) process.exitCode = 1;
   else console.log(`${positionals[0]} is ready to deploy.`);

@@ -497,10 +497,12 @@ describe("consent: EIP-712 signatures", () => {
         const newKey = a.others[1];
         const before = await sign(a.citizen);
         await dataSafe.connect(a.citizen).transferControl(CITIZEN, newKey.address);
-        expect(await nonceOf(dataSafe, CITIZEN)).to.equal(before.nonce);
+        // the hand-over invalidates what the old key signed before it...
+        expect(await nonceOf(dataSafe, CITIZEN)).to.equal(before.nonce + 1n);
         await expect(p.submit(before, a.stranger))
-          .to.be.revertedWithCustomError(dataSafe, "InvalidSignature")
-          .withArgs(CITIZEN, newKey.address);
+          .to.be.revertedWithCustomError(dataSafe, "InvalidSubjectNonce")
+          .withArgs(CITIZEN, before.nonce + 1n);
+        // ...and what it signs afterwards, at the current nonce, is not the controller's
         await expect(p.submit(await sign(a.citizen), a.stranger))
           .to.be.revertedWithCustomError(dataSafe, "InvalidSignature")
           .withArgs(CITIZEN, newKey.address);

@@ -10,7 +10,14 @@ export const connection = await network.create();
 export const { ethers, ignition, networkHelpers } = connection;
 
 /** Member kinds, as in contracts/Common.sol. */
-export const MemberKind = { None: 0, Department: 1, Consumer: 2, Regulator: 3, Operator: 4, IdentityAuthority: 5 } as const;
+export const MemberKind = {
+  None: 0,
+  Department: 1,
+  Consumer: 2,
+  Regulator: 3,
+  Operator: 4,
+  IdentityAuthority: 5,
+} as const;
 export const MemberStatus = { None: 0, Active: 1, Suspended: 2 } as const;
 export const DataTypeStatus = { None: 0, Active: 1, Deprecated: 2 } as const;
 export const AssetStatus = { None: 0, Valid: 1, Revoked: 2, Superseded: 3 } as const;

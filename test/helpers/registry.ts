@@ -6,7 +6,14 @@
 import { readdirSync, readFileSync } from "node:fs";
 
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { AbiCoder, type BaseContract, type ContractTransactionResponse, keccak256, ZeroAddress, ZeroHash } from "ethers";
+import {
+  AbiCoder,
+  type BaseContract,
+  type ContractTransactionResponse,
+  keccak256,
+  ZeroAddress,
+  ZeroHash,
+} from "ethers";
 
 import type { DataSafe } from "../../typechain-types/index.js";
 import { CITIZEN, DataType, assetIdOf, deployWithParticipants, newAsset, type Suite } from "./fixtures.js";
@@ -29,7 +36,9 @@ export const subjectTagOf = (subjectId: string): bigint =>
   BigInt(keccak256(AbiCoder.defaultAbiCoder().encode(["bytes32"], [subjectId]))) & ((1n << 136n) - 1n);
 
 /** The timestamp of the block that mined `tx`. */
-export async function blockTimeOf(tx: ContractTransactionResponse | Promise<ContractTransactionResponse>): Promise<number> {
+export async function blockTimeOf(
+  tx: ContractTransactionResponse | Promise<ContractTransactionResponse>,
+): Promise<number> {
   const receipt = await (await tx).wait();
   const block = await receipt!.getBlock();
   return block.timestamp;
@@ -141,7 +150,9 @@ export function restrictedFunctionsBySource(): Record<string, string[]> {
   const dir = new URL("../../contracts/", import.meta.url);
   const result: Record<string, string[]> = {};
   for (const file of readdirSync(dir).filter((f) => f.endsWith(".sol"))) {
-    const source = readFileSync(new URL(file, dir), "utf8").replace(/\/\/.*$/gm, "").replace(/\/\*[\s\S]*?\*\//g, "");
+    const source = readFileSync(new URL(file, dir), "utf8")
+      .replace(/\/\/.*$/gm, "")
+      .replace(/\/\*[\s\S]*?\*\//g, "");
     const names: string[] = [];
     // A function header runs from `function name(` to its body's `{` or a `;`.
     for (const match of source.matchAll(/function\s+(\w+)\s*\(([^{;]*)[{;]/g)) {

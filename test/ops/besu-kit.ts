@@ -25,7 +25,10 @@ function generate(...args: string[]) {
 }
 
 /** Copies ops/besu (without any generated network) to a temp folder, edits its compose file, checks it. */
-function checkEditedCompose(edit: (compose: ReturnType<typeof parseDocument>) => void, chainId = PRIVATE_CHAIN_ID): string[] {
+function checkEditedCompose(
+  edit: (compose: ReturnType<typeof parseDocument>) => void,
+  chainId = PRIVATE_CHAIN_ID,
+): string[] {
   const dir = mkdtempSync(path.join(tmpdir(), "datasafe-compose-"));
   try {
     cpSync(path.join(BESU_DIR, "config"), path.join(dir, "config"), { recursive: true });
@@ -103,7 +106,9 @@ describe("Besu network kit (static)", function () {
       const validator = ["services", "validator2"];
 
       it("a floating image tag", () => {
-        const problems = checkEditedCompose((doc) => doc.setIn(["services", "validator3", "image"], "hyperledger/besu:latest"));
+        const problems = checkEditedCompose((doc) =>
+          doc.setIn(["services", "validator3", "image"], "hyperledger/besu:latest"),
+        );
         expect(problems.join("\n")).to.contain('validator3: image "hyperledger/besu:latest" is not a pinned');
       });
 
@@ -113,13 +118,22 @@ describe("Besu network kit (static)", function () {
       });
 
       it("the RPC node published on every interface", () => {
-        const problems = checkEditedCompose((doc) => doc.setIn(["services", "rpc1", "ports"], doc.createNode(["8545:8545"])));
+        const problems = checkEditedCompose((doc) =>
+          doc.setIn(["services", "rpc1", "ports"], doc.createNode(["8545:8545"])),
+        );
         expect(problems.join("\n")).to.contain("rpc1: ports must be exactly");
       });
 
       it("a node on another genesis", () => {
         const problems = checkEditedCompose((doc) =>
-          doc.setIn([...validator, "volumes"], doc.createNode(["./config/validator.toml:/config/validator.toml:ro", "./other/genesis.json:/network/genesis.json:ro", "validator2-data:/opt/besu/data"])),
+          doc.setIn(
+            [...validator, "volumes"],
+            doc.createNode([
+              "./config/validator.toml:/config/validator.toml:ro",
+              "./other/genesis.json:/network/genesis.json:ro",
+              "validator2-data:/opt/besu/data",
+            ]),
+          ),
         );
         expect(problems.join("\n")).to.contain("validator2: genesis-file");
       });
@@ -129,7 +143,9 @@ describe("Besu network kit (static)", function () {
       });
 
       it("an advertised address that is not the node's own", () => {
-        const problems = checkEditedCompose((doc) => doc.setIn([...validator, "environment", "BESU_P2P_HOST"], "172.16.240.99"));
+        const problems = checkEditedCompose((doc) =>
+          doc.setIn([...validator, "environment", "BESU_P2P_HOST"], "172.16.240.99"),
+        );
         expect(problems.join("\n")).to.contain("validator2: BESU_P2P_HOST 172.16.240.99 is not its address");
       });
     });
@@ -158,7 +174,9 @@ describe("Besu network kit (static)", function () {
       expect(hre.config.solidity.profiles.default.compilers[0].settings.evmVersion).to.equal(EVM_VERSION);
       expect((hre.config.networks.besuLike as { hardfork?: string }).hardfork).to.equal(EVM_VERSION);
 
-      const milestones = Object.fromEntries(Object.entries(genesis.config).filter(([key]) => /(Block|Time)$/.test(key)));
+      const milestones = Object.fromEntries(
+        Object.entries(genesis.config).filter(([key]) => /(Block|Time)$/.test(key)),
+      );
       // Independent of the generator's table: the block-numbered forks up to London and the
       // time-stamped forks up to EVM_VERSION, all at 0, nothing later.
       const timeForks = ["shanghai", "cancun", "prague", "osaka"];
@@ -166,7 +184,17 @@ describe("Besu network kit (static)", function () {
       expect(activeTimeForks, `EVM_VERSION ${EVM_VERSION} is not a time-stamped fork`).to.not.deep.equal([]);
       const expected = {
         ...Object.fromEntries(
-          ["homestead", "eip150", "eip158", "byzantium", "constantinople", "petersburg", "istanbul", "berlin", "london"].map((fork) => [`${fork}Block`, 0]),
+          [
+            "homestead",
+            "eip150",
+            "eip158",
+            "byzantium",
+            "constantinople",
+            "petersburg",
+            "istanbul",
+            "berlin",
+            "london",
+          ].map((fork) => [`${fork}Block`, 0]),
         ),
         ...Object.fromEntries(activeTimeForks.map((fork) => [`${fork}Time`, 0])),
       };
@@ -185,13 +213,21 @@ describe("Besu network kit (static)", function () {
     });
 
     it("encodes the generated validator keys' addresses in QBFT extraData", () => {
-      const [vanity, validators, vote, round, seals] = decodeRlp(genesis.extraData) as [string, string[], unknown[], string, unknown[]];
+      const [vanity, validators, vote, round, seals] = decodeRlp(genesis.extraData) as [
+        string,
+        string[],
+        unknown[],
+        string,
+        unknown[],
+      ];
       expect(vanity).to.equal(`0x${"00".repeat(32)}`);
       expect(vote).to.deep.equal([]);
       expect(round).to.equal("0x");
       expect(seals).to.deep.equal([]);
       const fromKeys = VALIDATORS.map((node) => computeAddress(readFileSync(networkFiles(out).key(node.name), "utf8")));
-      expect(validators.map((address) => getAddress(address))).to.have.members(fromKeys).and.to.have.length(4);
+      expect(validators.map((address) => getAddress(address)))
+        .to.have.members(fromKeys)
+        .and.to.have.length(4);
       // The RPC node is not a validator.
       const rpcAddress = computeAddress(readFileSync(networkFiles(out).key("rpc1"), "utf8"));
       expect(validators.map((address) => getAddress(address))).to.not.include(rpcAddress);
@@ -203,7 +239,9 @@ describe("Besu network kit (static)", function () {
       for (const node of NODES) {
         const env = readFileSync(networkFiles(out).env(node.name), "utf8").trim();
         const bootnodes = env.replace(/^BESU_BOOTNODES=/, "").split(",");
-        const expected = VALIDATORS.filter((validator) => validator.name !== node.name).map((validator) => enodeOf(validator.name, validator.ip));
+        const expected = VALIDATORS.filter((validator) => validator.name !== node.name).map((validator) =>
+          enodeOf(validator.name, validator.ip),
+        );
         expect(bootnodes, node.name).to.have.members(expected);
       }
       expect(checkNetwork(out)).to.deep.equal([]);
@@ -230,7 +268,9 @@ describe("Besu network kit (static)", function () {
 
     it("never writes keys where git could pick them up", () => {
       // The default folder is ignored by ops/besu/.gitignore...
-      const ignored = spawnSync("git", ["check-ignore", "-q", "--no-index", "ops/besu/network/validator1/key"], { cwd: ROOT });
+      const ignored = spawnSync("git", ["check-ignore", "-q", "--no-index", "ops/besu/network/validator1/key"], {
+        cwd: ROOT,
+      });
       expect(ignored.status, "ops/besu/network must be git-ignored").to.equal(0);
       // ...and any other folder of the work tree is refused before a key is written.
       const target = path.join("ops", "besu", `not-ignored-${process.pid}`);
@@ -239,8 +279,13 @@ describe("Besu network kit (static)", function () {
       expect(refused.stderr).to.contain("not ignored");
       expect(existsSync(path.join(ROOT, target))).to.equal(false);
       // Nothing key-like is tracked or waiting to be added anywhere under ops/.
-      const files = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard", "ops"], { cwd: ROOT, encoding: "utf8" });
-      expect(files.split("\n").filter((file) => /(^|\/)(key|key\.pub|besu\.env|genesis\.json)$/.test(file))).to.deep.equal([]);
+      const files = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard", "ops"], {
+        cwd: ROOT,
+        encoding: "utf8",
+      });
+      expect(
+        files.split("\n").filter((file) => /(^|\/)(key|key\.pub|besu\.env|genesis\.json)$/.test(file)),
+      ).to.deep.equal([]);
     });
   });
 
@@ -248,11 +293,15 @@ describe("Besu network kit (static)", function () {
     const parametersDir = path.join(ROOT, "deploy", "parameters");
 
     it("localBesu.json is complete for a development node", () => {
-      expect(checkParameters(path.join(parametersDir, "localBesu.json"), { allowDevelopmentAccounts: true })).to.deep.equal([]);
+      expect(
+        checkParameters(path.join(parametersDir, "localBesu.json"), { allowDevelopmentAccounts: true }),
+      ).to.deep.equal([]);
     });
 
     it("besu.example.json holds placeholders that cannot be mistaken for, or deployed as, real accounts", () => {
-      const problems = checkParameters(path.join(parametersDir, "besu.example.json"), { modules: ["Permissions", "AdminHandover"] });
+      const problems = checkParameters(path.join(parametersDir, "besu.example.json"), {
+        modules: ["Permissions", "AdminHandover"],
+      });
       for (const name of ["operator", "memberAdmin", "catalogAdmin", "regulator"]) {
         expect(problems.join("\n")).to.contain(`Permissions.${name} is not an address`);
       }

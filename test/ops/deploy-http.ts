@@ -10,23 +10,36 @@ import { expect } from "chai";
 import { Contract, JsonRpcProvider, getAddress } from "ethers";
 import hre from "hardhat";
 
-import { CATALOG_FUNCTION_ROLES, DATA_SAFE_FUNCTION_ROLES, Role, type RoleName, selectorsOf } from "../../deploy/modules/roles.js";
+import {
+  CATALOG_FUNCTION_ROLES,
+  DATA_SAFE_FUNCTION_ROLES,
+  Role,
+  type RoleName,
+  selectorsOf,
+} from "../../deploy/modules/roles.js";
 import { EVM_VERSION, PRIVATE_CHAIN_ID } from "../../hardhat.config.js";
 
 /*
  * Deploys the suite the way an operator deploys it to the Besu network: `hardhat node` serving the
  * besuLike network (chain 1337, zero base fee, same fork) as a separate process, and
  * `hardhat ignition deploy ... --network localBesu` as another, talking JSON-RPC over HTTP.
- * localBesu's URL is fixed to port 8545 in hardhat.config.ts; ops/hardhat/local-node.config.ts is
- * that config with the URL taken from LOCAL_BESU_URL, so the test runs on a free port.
+ * localBesu's URL comes from LOCAL_BESU_URL (default port 8545), so the test runs on a free port.
  */
 
 const ROOT = path.resolve(import.meta.dirname, "..", "..");
 const DEPLOYMENT_ID = `chain-${PRIVATE_CHAIN_ID}`;
 const DEPLOYMENT_DIR = path.join(ROOT, "deploy", "deployments", DEPLOYMENT_ID);
 const PARAMETERS_FILE = path.join("deploy", "parameters", "localBesu.json");
-const PARAMETERS = JSON.parse(readFileSync(path.join(ROOT, PARAMETERS_FILE), "utf8")).Permissions as Record<string, string>;
-const PARAMETER_OF: Record<RoleName, string> = { OPERATOR: "operator", MEMBER_ADMIN: "memberAdmin", CATALOG_ADMIN: "catalogAdmin", REGULATOR: "regulator" };
+const PARAMETERS = JSON.parse(readFileSync(path.join(ROOT, PARAMETERS_FILE), "utf8")).Permissions as Record<
+  string,
+  string
+>;
+const PARAMETER_OF: Record<RoleName, string> = {
+  OPERATOR: "operator",
+  MEMBER_ADMIN: "memberAdmin",
+  CATALOG_ADMIN: "catalogAdmin",
+  REGULATOR: "regulator",
+};
 
 const MANAGER_ABI = [
   "function hasRole(uint64 roleId, address account) view returns (bool isMember, uint32 executionDelay)",
@@ -45,9 +58,12 @@ const compilerSettings = (profile: string) => {
   const { evmVersion, viaIR, optimizer } = profiles[profile].compilers[0].settings as Record<string, unknown>;
   return { evmVersion, viaIR, optimizer };
 };
-const PRODUCTION_BUILD_MATCHES = JSON.stringify(compilerSettings("production")) === JSON.stringify(compilerSettings("default"));
+const PRODUCTION_BUILD_MATCHES =
+  JSON.stringify(compilerSettings("production")) === JSON.stringify(compilerSettings("default"));
 const BUILD_PROFILE_ARGS = PRODUCTION_BUILD_MATCHES ? [] : ["--build-profile", "default"];
-const BUILD_PROFILE_ARGS_OR_PRODUCTION = PRODUCTION_BUILD_MATCHES ? ["--build-profile", "production"] : BUILD_PROFILE_ARGS;
+const BUILD_PROFILE_ARGS_OR_PRODUCTION = PRODUCTION_BUILD_MATCHES
+  ? ["--build-profile", "production"]
+  : BUILD_PROFILE_ARGS;
 
 const children = new Set<ChildProcess>();
 const logDir = mkdtempSync(path.join(tmpdir(), "datasafe-deploy-"));
@@ -56,7 +72,12 @@ const logDir = mkdtempSync(path.join(tmpdir(), "datasafe-deploy-"));
 function start(name: string, args: string[], env: Record<string, string> = {}) {
   const log = path.join(logDir, `${name}-${Date.now()}.log`);
   const fd = openSync(log, "w");
-  const child = spawn("npx", args, { cwd: ROOT, detached: true, stdio: ["ignore", fd, fd], env: { ...process.env, ...env } });
+  const child = spawn("npx", args, {
+    cwd: ROOT,
+    detached: true,
+    stdio: ["ignore", fd, fd],
+    env: { ...process.env, ...env },
+  });
   closeSync(fd);
   children.add(child);
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
@@ -96,7 +117,12 @@ async function freePort(): Promise<number> {
 }
 
 /** Polls `probe` until it returns a value; errors from the probe count as "not yet", except after the deadline. */
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 200): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  intervalMs = 200,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
@@ -109,7 +135,9 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
     }
     await sleep(intervalMs);
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError instanceof Error ? ` (last error: ${lastError.message})` : ""}`);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}${lastError instanceof Error ? ` (last error: ${lastError.message})` : ""}`,
+  );
 }
 
 interface LocalNode {
@@ -123,7 +151,16 @@ interface LocalNode {
 async function startNode(): Promise<LocalNode> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const node = start("node", ["hardhat", "node", "--network", "besuLike", "--hostname", "127.0.0.1", "--port", String(port)]);
+  const node = start("node", [
+    "hardhat",
+    "node",
+    "--network",
+    "besuLike",
+    "--hostname",
+    "127.0.0.1",
+    "--port",
+    String(port),
+  ]);
   let exitCode: number | null | undefined;
   node.exited.then((code) => (exitCode = code));
   await waitFor(
@@ -164,8 +201,6 @@ function deploy(url: string) {
     "ignition",
     [
       "hardhat",
-      "--config",
-      path.join("ops", "hardhat", "local-node.config.ts"),
       ...BUILD_PROFILE_ARGS,
       "ignition",
       "deploy",
@@ -239,7 +274,10 @@ async function expectSuiteWired(provider: JsonRpcProvider, addresses: Record<str
 }
 
 function assertNoCommittedDeployment() {
-  const tracked = execFileSync("git", ["ls-files", "--", path.relative(ROOT, DEPLOYMENT_DIR)], { cwd: ROOT, encoding: "utf8" });
+  const tracked = execFileSync("git", ["ls-files", "--", path.relative(ROOT, DEPLOYMENT_DIR)], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
   if (tracked.trim() !== "") {
     throw new Error(
       `${DEPLOYMENT_DIR} holds a committed deployment; this test deletes that folder. Deploy real networks with --deployment-id (see ops/besu/README.md).`,
@@ -346,15 +384,22 @@ describe("deploying the suite over HTTP to a Besu-like node", function () {
       let firstExit: number | null | undefined;
       first.exited.then((code) => (firstExit = code));
       const stillRunning = () => {
-        if (firstExit !== undefined) throw new Error(`ignition deploy exited (${firstExit}) early:\n${first.output().slice(-4000)}`);
+        if (firstExit !== undefined)
+          throw new Error(`ignition deploy exited (${firstExit}) early:\n${first.output().slice(-4000)}`);
       };
-      await waitFor("the first transaction", async () => (stillRunning(), (await pendingNonce()) >= 1 ? true : undefined), 180_000);
+      await waitFor(
+        "the first transaction",
+        async () => (stillRunning(), (await pendingNonce()) >= 1 ? true : undefined),
+        180_000,
+      );
       // Without automine Ignition waits for 5 confirmations.
       await provider.send("hardhat_mine", ["0x5"]);
       await waitFor(
         "the manager to be recorded as deployed and the next batch to be sent",
         async () =>
-          (stillRunning(), journal()).some((entry) => entry.type === "DEPLOYMENT_EXECUTION_STATE_COMPLETE" && entry.futureId === SUITE[0]) && (await pendingNonce()) >= 2
+          (stillRunning(), journal()).some(
+            (entry) => entry.type === "DEPLOYMENT_EXECUTION_STATE_COMPLETE" && entry.futureId === SUITE[0],
+          ) && (await pendingNonce()) >= 2
             ? true
             : undefined,
         60_000,
@@ -369,9 +414,13 @@ describe("deploying the suite over HTTP to a Besu-like node", function () {
           stillRunning();
           const now = await pendingNonce();
           const entries = journal();
-          const started = entries.filter((entry) => /_EXECUTION_STATE_INITIALIZE$/.test(entry.type)).map((entry) => entry.futureId);
+          const started = entries
+            .filter((entry) => /_EXECUTION_STATE_INITIALIZE$/.test(entry.type))
+            .map((entry) => entry.futureId);
           const settled = new Set(
-            entries.filter((entry) => entry.type === "TRANSACTION_SEND" || /_EXECUTION_STATE_COMPLETE$/.test(entry.type)).map((entry) => entry.futureId),
+            entries
+              .filter((entry) => entry.type === "TRANSACTION_SEND" || /_EXECUTION_STATE_COMPLETE$/.test(entry.type))
+              .map((entry) => entry.futureId),
           );
           const quiet = now === sent && started.every((futureId) => settled.has(futureId));
           sent = now;

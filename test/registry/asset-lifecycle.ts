@@ -30,7 +30,9 @@ describe("AssetRegistry: revoking and superseding", () => {
 
     it("reverts NotAssetIssuer for another department presenting the issuer's key", async () => {
       const { dataSafe, actors, asset, assetId } = await loadFixture(deployWithAsset);
-      await expect(dataSafe.connect(actors.housingFundCentre).revokeAsset(keyOf(actors.publicSecurity.address, asset), 1))
+      await expect(
+        dataSafe.connect(actors.housingFundCentre).revokeAsset(keyOf(actors.publicSecurity.address, asset), 1),
+      )
         .to.be.revertedWithCustomError(dataSafe, "NotAssetIssuer")
         .withArgs(assetId, actors.housingFundCentre.address);
       expect(await dataSafe.isValid(assetId)).to.equal(true);
@@ -67,7 +69,9 @@ describe("AssetRegistry: revoking and superseding", () => {
     it("reverts AssetNotFound for an asset never issued", async () => {
       const { dataSafe, actors } = await loadFixture(deployWithAsset);
       const unknown = newAsset(CITIZEN, DataType.IdCard);
-      await expect(dataSafe.connect(actors.publicSecurity).revokeAsset(keyOf(actors.publicSecurity.address, unknown), 1))
+      await expect(
+        dataSafe.connect(actors.publicSecurity).revokeAsset(keyOf(actors.publicSecurity.address, unknown), 1),
+      )
         .to.be.revertedWithCustomError(dataSafe, "AssetNotFound")
         .withArgs(assetIdOf(actors.publicSecurity.address, unknown));
     });
@@ -79,7 +83,9 @@ describe("AssetRegistry: revoking and superseding", () => {
       await dataSafe.connect(actors.publicSecurity).issueAsset(asset);
       await time.increaseTo(validUntil + 1);
       await dataSafe.connect(actors.publicSecurity).revokeAsset(keyOf(actors.publicSecurity.address, asset), 1);
-      expect((await storedAsset(dataSafe, assetIdOf(actors.publicSecurity.address, asset))).status).to.equal(AssetStatus.Revoked);
+      expect((await storedAsset(dataSafe, assetIdOf(actors.publicSecurity.address, asset))).status).to.equal(
+        AssetStatus.Revoked,
+      );
     });
 
     it("the same content cannot be issued again after revocation (AssetAlreadyIssued)", async () => {
@@ -144,7 +150,15 @@ describe("AssetRegistry: revoking and superseding", () => {
       const tx = dataSafe.connect(actors.publicSecurity).supersedeAsset(previous, next);
       await expect(tx)
         .to.emit(dataSafe, "AssetIssued")
-        .withArgs(newId, CITIZEN, actors.publicSecurity.address, next.dataType, next.contentCommitment, next.payloadPointer, next.validUntil);
+        .withArgs(
+          newId,
+          CITIZEN,
+          actors.publicSecurity.address,
+          next.dataType,
+          next.contentCommitment,
+          next.payloadPointer,
+          next.validUntil,
+        );
       await expect(tx).to.emit(dataSafe, "AssetSuperseded").withArgs(assetId, newId, actors.publicSecurity.address);
       expect(await eventNamesOf(tx, dataSafe)).to.deep.equal(["AssetIssued", "AssetSuperseded"]);
     });
@@ -154,7 +168,9 @@ describe("AssetRegistry: revoking and superseding", () => {
       const before = await storedAsset(dataSafe, assetId);
       const next = newAsset(CITIZEN, DataType.HouseholdRegister);
       const newId = assetIdOf(actors.publicSecurity.address, next);
-      const at = await blockTimeOf(dataSafe.connect(actors.publicSecurity).supersedeAsset(keyOf(actors.publicSecurity.address, asset), next));
+      const at = await blockTimeOf(
+        dataSafe.connect(actors.publicSecurity).supersedeAsset(keyOf(actors.publicSecurity.address, asset), next),
+      );
       expect(await storedAsset(dataSafe, assetId)).to.deep.equal({ ...before, status: AssetStatus.Superseded });
       expect(await dataSafe.isValid(assetId)).to.equal(false);
       expect(await dataSafe.verifyAsset(keyOf(actors.publicSecurity.address, asset))).to.equal(false);
@@ -177,13 +193,17 @@ describe("AssetRegistry: revoking and superseding", () => {
       const next = newAsset(CITIZEN, DataType.IdCard, validUntil + 1000);
       await dataSafe.connect(actors.publicSecurity).supersedeAsset(keyOf(actors.publicSecurity.address, old), next);
       expect(await dataSafe.isValid(assetIdOf(actors.publicSecurity.address, next))).to.equal(true);
-      expect((await storedAsset(dataSafe, assetIdOf(actors.publicSecurity.address, old))).status).to.equal(AssetStatus.Superseded);
+      expect((await storedAsset(dataSafe, assetIdOf(actors.publicSecurity.address, old))).status).to.equal(
+        AssetStatus.Superseded,
+      );
     });
 
     it("reverts SupersedeMismatch for another holder", async () => {
       const { dataSafe, actors, asset, assetId } = await loadFixture(deployWithAsset);
       const next = newAsset(COMPANY, DataType.HouseholdRegister);
-      await expect(dataSafe.connect(actors.publicSecurity).supersedeAsset(keyOf(actors.publicSecurity.address, asset), next))
+      await expect(
+        dataSafe.connect(actors.publicSecurity).supersedeAsset(keyOf(actors.publicSecurity.address, asset), next),
+      )
         .to.be.revertedWithCustomError(dataSafe, "SupersedeMismatch")
         .withArgs(assetId);
       expect(await dataSafe.isValid(assetId)).to.equal(true);
@@ -193,7 +213,9 @@ describe("AssetRegistry: revoking and superseding", () => {
     it("reverts SupersedeMismatch for another type, even one the issuer may issue", async () => {
       const { dataSafe, actors, asset, assetId } = await loadFixture(deployWithAsset);
       const next = newAsset(CITIZEN, DataType.IdCard);
-      await expect(dataSafe.connect(actors.publicSecurity).supersedeAsset(keyOf(actors.publicSecurity.address, asset), next))
+      await expect(
+        dataSafe.connect(actors.publicSecurity).supersedeAsset(keyOf(actors.publicSecurity.address, asset), next),
+      )
         .to.be.revertedWithCustomError(dataSafe, "SupersedeMismatch")
         .withArgs(assetId);
       expect(await dataSafe.isValid(assetId)).to.equal(true);
@@ -214,7 +236,9 @@ describe("AssetRegistry: revoking and superseding", () => {
       const { dataSafe, actors, asset, assetId } = await loadFixture(deployWithAsset);
       const key = keyOf(actors.publicSecurity.address, asset);
       await dataSafe.connect(actors.publicSecurity).supersedeAsset(key, newAsset(CITIZEN, DataType.HouseholdRegister));
-      await expect(dataSafe.connect(actors.publicSecurity).supersedeAsset(key, newAsset(CITIZEN, DataType.HouseholdRegister)))
+      await expect(
+        dataSafe.connect(actors.publicSecurity).supersedeAsset(key, newAsset(CITIZEN, DataType.HouseholdRegister)),
+      )
         .to.be.revertedWithCustomError(dataSafe, "AssetNotCurrent")
         .withArgs(assetId, AssetStatus.Superseded);
     });
@@ -233,7 +257,9 @@ describe("AssetRegistry: revoking and superseding", () => {
 
     it("reverts NotAssetIssuer for another department", async () => {
       const { dataSafe, catalog, actors, asset, assetId } = await loadFixture(deployWithAsset);
-      await catalog.connect(actors.catalogAdmin).authoriseIssuer(DataType.HouseholdRegister, actors.housingFundCentre.address);
+      await catalog
+        .connect(actors.catalogAdmin)
+        .authoriseIssuer(DataType.HouseholdRegister, actors.housingFundCentre.address);
       await expect(
         dataSafe
           .connect(actors.housingFundCentre)
@@ -246,7 +272,9 @@ describe("AssetRegistry: revoking and superseding", () => {
 
     it("reverts IssuerNotAuthorised once the issuer lost the type, leaving the old asset valid", async () => {
       const { dataSafe, catalog, actors, asset, assetId } = await loadFixture(deployWithAsset);
-      await catalog.connect(actors.catalogAdmin).deauthoriseIssuer(DataType.HouseholdRegister, actors.publicSecurity.address);
+      await catalog
+        .connect(actors.catalogAdmin)
+        .deauthoriseIssuer(DataType.HouseholdRegister, actors.publicSecurity.address);
       await expect(
         dataSafe
           .connect(actors.publicSecurity)
@@ -288,7 +316,10 @@ describe("AssetRegistry: revoking and superseding", () => {
       await expect(
         dataSafe
           .connect(actors.publicSecurity)
-          .supersedeAsset(keyOf(actors.publicSecurity.address, asset), newAsset(CITIZEN, DataType.HouseholdRegister, past)),
+          .supersedeAsset(
+            keyOf(actors.publicSecurity.address, asset),
+            newAsset(CITIZEN, DataType.HouseholdRegister, past),
+          ),
       )
         .to.be.revertedWithCustomError(dataSafe, "InvalidNewAsset")
         .withArgs(CITIZEN, DataType.HouseholdRegister, past);

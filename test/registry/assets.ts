@@ -97,7 +97,9 @@ describe("AssetRegistry: issuing", () => {
       const { dataSafe, catalog, actors, asset, assetId } = await loadFixture(deployWithAsset);
       const asIdCard = { ...asset, dataType: DataType.IdCard };
       const idCardId = await issue(dataSafe, actors.publicSecurity, asIdCard);
-      await catalog.connect(actors.catalogAdmin).authoriseIssuer(DataType.HouseholdRegister, actors.housingFundCentre.address);
+      await catalog
+        .connect(actors.catalogAdmin)
+        .authoriseIssuer(DataType.HouseholdRegister, actors.housingFundCentre.address);
       const otherIssuerId = await issue(dataSafe, actors.housingFundCentre, asset);
       expect(new Set([assetId, idCardId, otherIssuerId]).size).to.equal(3);
       expect(await dataSafe.areIssued([assetId, idCardId, otherIssuerId])).to.deep.equal([true, true, true]);
@@ -194,7 +196,15 @@ describe("AssetRegistry: issuing", () => {
       const id = assetIdOf(actors.publicSecurity.address, asset);
       await expect(dataSafe.connect(actors.publicSecurity).issueAsset(asset))
         .to.emit(dataSafe, "AssetIssued")
-        .withArgs(id, unregistered, actors.publicSecurity.address, asset.dataType, asset.contentCommitment, asset.payloadPointer, 0);
+        .withArgs(
+          id,
+          unregistered,
+          actors.publicSecurity.address,
+          asset.dataType,
+          asset.contentCommitment,
+          asset.payloadPointer,
+          0,
+        );
       expect(await dataSafe.controllerOf(unregistered)).to.equal(ZeroAddress);
       expect(await dataSafe.isValid(id)).to.equal(true);
       expect((await storedAsset(dataSafe, id)).subjectTag).to.equal(subjectTagOf(unregistered));
@@ -288,7 +298,10 @@ describe("AssetRegistry: issuing", () => {
 
     it("reverts EmptyBatch for an empty batch", async () => {
       const { dataSafe, actors } = await loadFixture(deployWithParticipants);
-      await expect(dataSafe.connect(actors.publicSecurity).issueAssets([])).to.be.revertedWithCustomError(dataSafe, "EmptyBatch");
+      await expect(dataSafe.connect(actors.publicSecurity).issueAssets([])).to.be.revertedWithCustomError(
+        dataSafe,
+        "EmptyBatch",
+      );
     });
 
     it("reverts whole with InvalidNewAsset for an invalid item", async () => {

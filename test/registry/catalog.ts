@@ -12,7 +12,15 @@ import {
   newAsset,
   random32,
 } from "../helpers/fixtures.js";
-import { ZeroAddress, ZeroHash, blockTimeOf, deployWithAsset, eventNamesOf, eventsOf, storedAsset } from "../helpers/registry.js";
+import {
+  ZeroAddress,
+  ZeroHash,
+  blockTimeOf,
+  deployWithAsset,
+  eventNamesOf,
+  eventsOf,
+  storedAsset,
+} from "../helpers/registry.js";
 
 const { loadFixture } = networkHelpers;
 
@@ -34,7 +42,11 @@ describe("DataCatalog", () => {
     it("emits DataTypeDefined with every field and the governance caller", async () => {
       const { catalog, actors } = await loadFixture(deployWithParticipants);
       const hash = id("marriage-schema-v1");
-      await expect(catalog.connect(actors.catalogAdmin).defineDataType(MARRIAGE, "marriage-record", hash, "ipfs://schema/marriage"))
+      await expect(
+        catalog
+          .connect(actors.catalogAdmin)
+          .defineDataType(MARRIAGE, "marriage-record", hash, "ipfs://schema/marriage"),
+      )
         .to.emit(catalog, "DataTypeDefined")
         .withArgs(MARRIAGE, "marriage-record", hash, "ipfs://schema/marriage", actors.catalogAdmin.address);
     });
@@ -43,7 +55,9 @@ describe("DataCatalog", () => {
       const { catalog, actors } = await loadFixture(deployWithParticipants);
       const hash = id("marriage-schema-v1");
       const at = await blockTimeOf(
-        catalog.connect(actors.catalogAdmin).defineDataType(MARRIAGE, "marriage-record", hash, "ipfs://schema/marriage"),
+        catalog
+          .connect(actors.catalogAdmin)
+          .defineDataType(MARRIAGE, "marriage-record", hash, "ipfs://schema/marriage"),
       );
       expect(await storedDataType(catalog, MARRIAGE)).to.deep.equal({
         status: DataTypeStatus.Active,
@@ -66,7 +80,9 @@ describe("DataCatalog", () => {
     it("reverts DataTypeAlreadyDefined for a defined id and keeps the stored type", async () => {
       const { catalog, actors } = await loadFixture(deployWithParticipants);
       const before = await storedDataType(catalog, DataType.IdCard);
-      await expect(catalog.connect(actors.catalogAdmin).defineDataType(DataType.IdCard, "other", random32(), "ipfs://other"))
+      await expect(
+        catalog.connect(actors.catalogAdmin).defineDataType(DataType.IdCard, "other", random32(), "ipfs://other"),
+      )
         .to.be.revertedWithCustomError(catalog, "DataTypeAlreadyDefined")
         .withArgs(DataType.IdCard);
       expect(await storedDataType(catalog, DataType.IdCard)).to.deep.equal(before);
@@ -99,7 +115,9 @@ describe("DataCatalog", () => {
 
     it("reverts InvalidDataType for a zero schema hash", async () => {
       const { catalog, actors } = await loadFixture(deployWithParticipants);
-      await expect(catalog.connect(actors.catalogAdmin).defineDataType(MARRIAGE, "marriage-record", ZeroHash, "ipfs://x"))
+      await expect(
+        catalog.connect(actors.catalogAdmin).defineDataType(MARRIAGE, "marriage-record", ZeroHash, "ipfs://x"),
+      )
         .to.be.revertedWithCustomError(catalog, "InvalidDataType")
         .withArgs(MARRIAGE);
       expect(await catalog.isDefined(MARRIAGE)).to.equal(false);
@@ -111,7 +129,9 @@ describe("DataCatalog", () => {
       const { catalog, actors } = await loadFixture(deployWithParticipants);
       const before = await storedDataType(catalog, DataType.IdCard);
       const hash = id("id-card-schema-v2");
-      await expect(catalog.connect(actors.catalogAdmin).updateDataTypeSchema(DataType.IdCard, hash, "ipfs://schema/id-card-v2"))
+      await expect(
+        catalog.connect(actors.catalogAdmin).updateDataTypeSchema(DataType.IdCard, hash, "ipfs://schema/id-card-v2"),
+      )
         .to.emit(catalog, "DataTypeSchemaUpdated")
         .withArgs(DataType.IdCard, hash, "ipfs://schema/id-card-v2", actors.catalogAdmin.address);
       expect(await storedDataType(catalog, DataType.IdCard)).to.deep.equal({
@@ -152,7 +172,9 @@ describe("DataCatalog", () => {
   describe("deprecateDataType", () => {
     it("emits IssuerDeauthorised for every issuer, then DataTypeDeprecated", async () => {
       const { catalog, actors } = await loadFixture(deployWithParticipants);
-      await catalog.connect(actors.catalogAdmin).authoriseIssuer(DataType.HouseholdRegister, actors.housingFundCentre.address);
+      await catalog
+        .connect(actors.catalogAdmin)
+        .authoriseIssuer(DataType.HouseholdRegister, actors.housingFundCentre.address);
       const tx = catalog.connect(actors.catalogAdmin).deprecateDataType(DataType.HouseholdRegister);
       const deauthorised = await eventsOf(tx, catalog, "IssuerDeauthorised");
       expect(deauthorised).to.have.deep.members([
@@ -162,12 +184,18 @@ describe("DataCatalog", () => {
       expect(await eventsOf(tx, catalog, "DataTypeDeprecated")).to.deep.equal([
         [BigInt(DataType.HouseholdRegister), actors.catalogAdmin.address],
       ]);
-      expect(await eventNamesOf(tx, catalog)).to.deep.equal(["IssuerDeauthorised", "IssuerDeauthorised", "DataTypeDeprecated"]);
+      expect(await eventNamesOf(tx, catalog)).to.deep.equal([
+        "IssuerDeauthorised",
+        "IssuerDeauthorised",
+        "DataTypeDeprecated",
+      ]);
     });
 
     it("marks the type Deprecated, keeps its definition, and empties its issuers", async () => {
       const { catalog, actors } = await loadFixture(deployWithParticipants);
-      await catalog.connect(actors.catalogAdmin).authoriseIssuer(DataType.HouseholdRegister, actors.housingFundCentre.address);
+      await catalog
+        .connect(actors.catalogAdmin)
+        .authoriseIssuer(DataType.HouseholdRegister, actors.housingFundCentre.address);
       const before = await storedDataType(catalog, DataType.HouseholdRegister);
       await catalog.connect(actors.catalogAdmin).deprecateDataType(DataType.HouseholdRegister);
       expect(await storedDataType(catalog, DataType.HouseholdRegister)).to.deep.equal({
@@ -176,8 +204,12 @@ describe("DataCatalog", () => {
       });
       expect(await catalog.isDefined(DataType.HouseholdRegister)).to.equal(true);
       expect(await catalog.issuersOf(DataType.HouseholdRegister)).to.deep.equal([]);
-      expect(await catalog.isAuthorisedIssuer(DataType.HouseholdRegister, actors.publicSecurity.address)).to.equal(false);
-      expect(await catalog.isAuthorisedIssuer(DataType.HouseholdRegister, actors.housingFundCentre.address)).to.equal(false);
+      expect(await catalog.isAuthorisedIssuer(DataType.HouseholdRegister, actors.publicSecurity.address)).to.equal(
+        false,
+      );
+      expect(await catalog.isAuthorisedIssuer(DataType.HouseholdRegister, actors.housingFundCentre.address)).to.equal(
+        false,
+      );
       // Other types keep their issuers.
       expect(await catalog.issuersOf(DataType.IdCard)).to.deep.equal([actors.publicSecurity.address]);
     });
@@ -204,7 +236,11 @@ describe("DataCatalog", () => {
     it("stops return requests for the type", async () => {
       const { catalog, dataSafe, actors } = await loadFixture(deployWithParticipants);
       await catalog.connect(actors.catalogAdmin).deprecateDataType(DataType.HouseholdRegister);
-      await expect(dataSafe.connect(actors.citizen).requestReturn(CITIZEN, DataType.HouseholdRegister, actors.publicSecurity.address))
+      await expect(
+        dataSafe
+          .connect(actors.citizen)
+          .requestReturn(CITIZEN, DataType.HouseholdRegister, actors.publicSecurity.address),
+      )
         .to.be.revertedWithCustomError(dataSafe, "IssuerNotAuthorised")
         .withArgs(DataType.HouseholdRegister, actors.publicSecurity.address);
     });
@@ -238,7 +274,9 @@ describe("DataCatalog", () => {
   describe("authoriseIssuer", () => {
     it("emits IssuerAuthorised and adds the issuer", async () => {
       const { catalog, dataSafe, actors } = await loadFixture(deployWithParticipants);
-      await expect(catalog.connect(actors.catalogAdmin).authoriseIssuer(DataType.IdCard, actors.housingFundCentre.address))
+      await expect(
+        catalog.connect(actors.catalogAdmin).authoriseIssuer(DataType.IdCard, actors.housingFundCentre.address),
+      )
         .to.emit(catalog, "IssuerAuthorised")
         .withArgs(DataType.IdCard, actors.housingFundCentre.address, actors.catalogAdmin.address);
       expect(await catalog.issuersOf(DataType.IdCard)).to.deep.equal([
@@ -304,7 +342,9 @@ describe("DataCatalog", () => {
   describe("deauthoriseIssuer", () => {
     it("emits IssuerDeauthorised and removes the issuer", async () => {
       const { catalog, dataSafe, actors } = await loadFixture(deployWithParticipants);
-      await expect(catalog.connect(actors.catalogAdmin).deauthoriseIssuer(DataType.IdCard, actors.publicSecurity.address))
+      await expect(
+        catalog.connect(actors.catalogAdmin).deauthoriseIssuer(DataType.IdCard, actors.publicSecurity.address),
+      )
         .to.emit(catalog, "IssuerDeauthorised")
         .withArgs(DataType.IdCard, actors.publicSecurity.address, actors.catalogAdmin.address);
       expect(await catalog.issuersOf(DataType.IdCard)).to.deep.equal([]);
@@ -312,12 +352,16 @@ describe("DataCatalog", () => {
       expect(await dataSafe.canIssue(DataType.IdCard, actors.publicSecurity.address)).to.equal(false);
       // The type itself stays active, and other types of the issuer are untouched.
       expect((await storedDataType(catalog, DataType.IdCard)).status).to.equal(DataTypeStatus.Active);
-      expect(await catalog.isAuthorisedIssuer(DataType.HouseholdRegister, actors.publicSecurity.address)).to.equal(true);
+      expect(await catalog.isAuthorisedIssuer(DataType.HouseholdRegister, actors.publicSecurity.address)).to.equal(
+        true,
+      );
     });
 
     it("stops new assets from the issuer and leaves its existing assets valid", async () => {
       const { catalog, dataSafe, actors, assetId } = await loadFixture(deployWithAsset);
-      await catalog.connect(actors.catalogAdmin).deauthoriseIssuer(DataType.HouseholdRegister, actors.publicSecurity.address);
+      await catalog
+        .connect(actors.catalogAdmin)
+        .deauthoriseIssuer(DataType.HouseholdRegister, actors.publicSecurity.address);
       await expect(dataSafe.connect(actors.publicSecurity).issueAsset(newAsset(CITIZEN, DataType.HouseholdRegister)))
         .to.be.revertedWithCustomError(dataSafe, "IssuerNotAuthorised")
         .withArgs(DataType.HouseholdRegister, actors.publicSecurity.address);
@@ -327,16 +371,17 @@ describe("DataCatalog", () => {
     it("can authorise the issuer again afterwards", async () => {
       const { catalog, actors } = await loadFixture(deployWithParticipants);
       await catalog.connect(actors.catalogAdmin).deauthoriseIssuer(DataType.IdCard, actors.publicSecurity.address);
-      await expect(catalog.connect(actors.catalogAdmin).authoriseIssuer(DataType.IdCard, actors.publicSecurity.address)).to.emit(
-        catalog,
-        "IssuerAuthorised",
-      );
+      await expect(
+        catalog.connect(actors.catalogAdmin).authoriseIssuer(DataType.IdCard, actors.publicSecurity.address),
+      ).to.emit(catalog, "IssuerAuthorised");
       expect(await catalog.issuersOf(DataType.IdCard)).to.deep.equal([actors.publicSecurity.address]);
     });
 
     it("reverts IssuerNotAuthorised for an address that is not an issuer of the type", async () => {
       const { catalog, actors } = await loadFixture(deployWithParticipants);
-      await expect(catalog.connect(actors.catalogAdmin).deauthoriseIssuer(DataType.IdCard, actors.housingFundCentre.address))
+      await expect(
+        catalog.connect(actors.catalogAdmin).deauthoriseIssuer(DataType.IdCard, actors.housingFundCentre.address),
+      )
         .to.be.revertedWithCustomError(catalog, "IssuerNotAuthorised")
         .withArgs(DataType.IdCard, actors.housingFundCentre.address);
       expect(await catalog.issuersOf(DataType.IdCard)).to.deep.equal([actors.publicSecurity.address]);
@@ -345,7 +390,9 @@ describe("DataCatalog", () => {
     it("reverts IssuerNotAuthorised when deauthorising twice, and for an undefined type", async () => {
       const { catalog, actors } = await loadFixture(deployWithParticipants);
       await catalog.connect(actors.catalogAdmin).deauthoriseIssuer(DataType.IdCard, actors.publicSecurity.address);
-      await expect(catalog.connect(actors.catalogAdmin).deauthoriseIssuer(DataType.IdCard, actors.publicSecurity.address))
+      await expect(
+        catalog.connect(actors.catalogAdmin).deauthoriseIssuer(DataType.IdCard, actors.publicSecurity.address),
+      )
         .to.be.revertedWithCustomError(catalog, "IssuerNotAuthorised")
         .withArgs(DataType.IdCard, actors.publicSecurity.address);
       await expect(catalog.connect(actors.catalogAdmin).deauthoriseIssuer(MARRIAGE, actors.publicSecurity.address))
@@ -376,7 +423,10 @@ describe("DataCatalog", () => {
 
   describe("access control", () => {
     const callers = ["admin", "operator", "memberAdmin", "regulator", "publicSecurity", "stranger"] as const;
-    const calls: Record<string, (c: DataCatalog, a: Awaited<ReturnType<typeof deployWithParticipants>>["actors"]) => Promise<unknown>> = {
+    const calls: Record<
+      string,
+      (c: DataCatalog, a: Awaited<ReturnType<typeof deployWithParticipants>>["actors"]) => Promise<unknown>
+    > = {
       defineDataType: (c) => c.defineDataType(MARRIAGE, "marriage-record", random32(), ""),
       updateDataTypeSchema: (c) => c.updateDataTypeSchema(DataType.IdCard, random32(), ""),
       deprecateDataType: (c) => c.deprecateDataType(DataType.IdCard),

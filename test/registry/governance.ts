@@ -3,7 +3,13 @@ import { type Interface, id } from "ethers";
 import { network } from "hardhat";
 
 import Permissions from "../../deploy/modules/Permissions.js";
-import { CATALOG_FUNCTION_ROLES, DATA_SAFE_FUNCTION_ROLES, Role, type RoleName, selectorsOf } from "../../deploy/modules/roles.js";
+import {
+  CATALOG_FUNCTION_ROLES,
+  DATA_SAFE_FUNCTION_ROLES,
+  Role,
+  type RoleName,
+  selectorsOf,
+} from "../../deploy/modules/roles.js";
 import type { DataCatalog, DataSafe, DataSafeAccessManager } from "../../typechain-types/index.js";
 import {
   DataType,
@@ -48,14 +54,18 @@ describe("governance (Permissions module)", () => {
         it(`maps DataSafe.${signature} to ${role}`, async () => {
           const { manager, dataSafe } = await loadFixture(deploySuite);
           expect(abiOf(dataSafe).getFunction(signature), "signature exists in the DataSafe ABI").to.not.equal(null);
-          expect(await manager.getTargetFunctionRole(await dataSafe.getAddress(), selector(signature))).to.equal(Role[role]);
+          expect(await manager.getTargetFunctionRole(await dataSafe.getAddress(), selector(signature))).to.equal(
+            Role[role],
+          );
         });
       }
       for (const signature of CATALOG_FUNCTION_ROLES[role]) {
         it(`maps DataCatalog.${signature} to ${role}`, async () => {
           const { manager, catalog } = await loadFixture(deploySuite);
           expect(abiOf(catalog).getFunction(signature), "signature exists in the DataCatalog ABI").to.not.equal(null);
-          expect(await manager.getTargetFunctionRole(await catalog.getAddress(), selector(signature))).to.equal(Role[role]);
+          expect(await manager.getTargetFunctionRole(await catalog.getAddress(), selector(signature))).to.equal(
+            Role[role],
+          );
         });
       }
     }
@@ -63,7 +73,8 @@ describe("governance (Permissions module)", () => {
     it("maps every function the sources mark restricted, and nothing else", async () => {
       const { dataSafe, catalog } = await loadFixture(deploySuite);
       const bySource = restrictedFunctionsBySource();
-      const sighash = (contract: DataSafe | DataCatalog, name: string) => abiOf(contract).getFunction(name)!.format("sighash");
+      const sighash = (contract: DataSafe | DataCatalog, name: string) =>
+        abiOf(contract).getFunction(name)!.format("sighash");
       const restrictedCatalog = bySource["DataCatalog.sol"].map((n) => sighash(catalog, n)).sort();
       const restrictedCore = Object.entries(bySource)
         .filter(([file]) => file !== "DataCatalog.sol")
@@ -114,7 +125,15 @@ describe("governance (Permissions module)", () => {
 
     it("grants no role to anyone else", async () => {
       const { manager, actors } = await loadFixture(deploySuite);
-      const holders = ["admin", "operator", "memberAdmin", "catalogAdmin", "regulator", "stranger", "publicSecurity"] as const;
+      const holders = [
+        "admin",
+        "operator",
+        "memberAdmin",
+        "catalogAdmin",
+        "regulator",
+        "stranger",
+        "publicSecurity",
+      ] as const;
       for (const role of ["ADMIN", ...ROLE_NAMES] as const) {
         for (const who of holders) {
           const expected = role === "ADMIN" ? who === "admin" : who === ROLE_HOLDER[role as RoleName];
@@ -161,7 +180,11 @@ describe("governance (Permissions module)", () => {
         role: "CATALOG_ADMIN",
         send: (t) => t.updateDataTypeSchema(DataType.IdCard, random32(), "ipfs://schema/id-card-v2"),
       },
-      deprecateDataType: { contract: "catalog", role: "CATALOG_ADMIN", send: (t) => t.deprecateDataType(DataType.HousingFund) },
+      deprecateDataType: {
+        contract: "catalog",
+        role: "CATALOG_ADMIN",
+        send: (t) => t.deprecateDataType(DataType.HousingFund),
+      },
       authoriseIssuer: {
         contract: "catalog",
         role: "CATALOG_ADMIN",
@@ -173,7 +196,17 @@ describe("governance (Permissions module)", () => {
         send: (t, a) => t.deauthoriseIssuer(DataType.IdCard, a.publicSecurity.address),
       },
     };
-    const callers = ["admin", "operator", "memberAdmin", "catalogAdmin", "regulator", "identityAuthority", "publicSecurity", "bank", "stranger"] as const;
+    const callers = [
+      "admin",
+      "operator",
+      "memberAdmin",
+      "catalogAdmin",
+      "regulator",
+      "identityAuthority",
+      "publicSecurity",
+      "bank",
+      "stranger",
+    ] as const;
 
     it("covers every restricted function", () => {
       const all = [...Object.values(DATA_SAFE_FUNCTION_ROLES).flat(), ...Object.values(CATALOG_FUNCTION_ROLES).flat()];
@@ -185,13 +218,16 @@ describe("governance (Permissions module)", () => {
         const suite = await loadFixture(deployWithAsset);
         const { actors, assetId } = suite;
         const target = suite[call.contract];
-        if (name === "reinstateMember") await suite.dataSafe.connect(actors.regulator).suspendMember(actors.bank.address, 1);
+        if (name === "reinstateMember")
+          await suite.dataSafe.connect(actors.regulator).suspendMember(actors.bank.address, 1);
         for (const who of callers.filter((c) => c !== ROLE_HOLDER[call.role])) {
           await expect(call.send(target.connect(actors[who]), actors, assetId) as Promise<any>, who)
             .to.be.revertedWithCustomError(target, "AccessManagedUnauthorized")
             .withArgs(actors[who].address);
         }
-        await expect(call.send(target.connect(actors[ROLE_HOLDER[call.role]]), actors, assetId) as Promise<any>).to.not.be.revert(ethers);
+        await expect(
+          call.send(target.connect(actors[ROLE_HOLDER[call.role]]), actors, assetId) as Promise<any>,
+        ).to.not.be.revert(ethers);
       });
     }
   });
@@ -201,7 +237,14 @@ describe("governance (Permissions module)", () => {
 
     async function deployDelayedSuite() {
       const s = await delayed.ethers.getSigners();
-      const actors = { admin: s[0], operator: s[1], memberAdmin: s[2], catalogAdmin: s[3], regulator: s[4], stranger: s[12] };
+      const actors = {
+        admin: s[0],
+        operator: s[1],
+        memberAdmin: s[2],
+        catalogAdmin: s[3],
+        regulator: s[4],
+        stranger: s[12],
+      };
       const deployed = await delayed.ignition.deploy(Permissions, {
         parameters: {
           Permissions: {
@@ -216,7 +259,12 @@ describe("governance (Permissions module)", () => {
       const manager = deployed.manager as unknown as DataSafeAccessManager;
       const catalog = deployed.catalog as unknown as DataCatalog;
       const dataSafe = deployed.dataSafe as unknown as DataSafe;
-      const data = catalog.interface.encodeFunctionData("defineDataType", [77, "tax-record", id("tax-schema"), "ipfs://schema/tax"]);
+      const data = catalog.interface.encodeFunctionData("defineDataType", [
+        77,
+        "tax-record",
+        id("tax-schema"),
+        "ipfs://schema/tax",
+      ]);
       return { manager, catalog, dataSafe, actors, data };
     }
 
@@ -235,19 +283,22 @@ describe("governance (Permissions module)", () => {
       // AccessManaged sees a role member with a delay and asks the manager to consume a scheduled
       // operation; there is none, so the manager reverts AccessManagerNotScheduled (it is not
       // AccessManagedUnauthorized, which is only for callers outside the role).
-      await expect(catalog.connect(actors.catalogAdmin).defineDataType(77, "tax-record", id("tax-schema"), "ipfs://schema/tax"))
+      await expect(
+        catalog.connect(actors.catalogAdmin).defineDataType(77, "tax-record", id("tax-schema"), "ipfs://schema/tax"),
+      )
         .to.be.revertedWithCustomError(manager, "AccessManagerNotScheduled")
         .withArgs(operationId);
-      await expect(catalog.connect(actors.catalogAdmin).authoriseIssuer(77, actors.stranger.address)).to.be.revertedWithCustomError(
-        manager,
-        "AccessManagerNotScheduled",
-      );
+      await expect(
+        catalog.connect(actors.catalogAdmin).authoriseIssuer(77, actors.stranger.address),
+      ).to.be.revertedWithCustomError(manager, "AccessManagerNotScheduled");
       expect(await catalog.isDefined(77)).to.equal(false);
     });
 
     it("refuses the call for a caller outside the role with AccessManagedUnauthorized", async () => {
       const { catalog, actors } = await delayed.networkHelpers.loadFixture(deployDelayedSuite);
-      await expect(catalog.connect(actors.stranger).defineDataType(77, "tax-record", id("tax-schema"), "ipfs://schema/tax"))
+      await expect(
+        catalog.connect(actors.stranger).defineDataType(77, "tax-record", id("tax-schema"), "ipfs://schema/tax"),
+      )
         .to.be.revertedWithCustomError(catalog, "AccessManagedUnauthorized")
         .withArgs(actors.stranger.address);
     });
@@ -300,7 +351,9 @@ describe("governance (Permissions module)", () => {
       const operationId = await manager.hashOperation(actors.catalogAdmin.address, target, data);
       await manager.connect(actors.catalogAdmin).schedule(target, data, 0);
       await delayed.networkHelpers.time.increase(DELAY);
-      const tx = catalog.connect(actors.catalogAdmin).defineDataType(77, "tax-record", id("tax-schema"), "ipfs://schema/tax");
+      const tx = catalog
+        .connect(actors.catalogAdmin)
+        .defineDataType(77, "tax-record", id("tax-schema"), "ipfs://schema/tax");
       await expect(tx).to.emit(manager, "OperationExecuted").withArgs(operationId, 1);
       await expect(tx)
         .to.emit(catalog, "DataTypeDefined")
@@ -362,9 +415,10 @@ describe("governance (Permissions module)", () => {
     it("leaves the undelayed roles immediate", async () => {
       const { dataSafe, actors } = await delayed.networkHelpers.loadFixture(deployDelayedSuite);
       await expect(
-        dataSafe.connect(actors.memberAdmin).registerMember(actors.stranger.address, MemberKind.Consumer, "X", random32(), ""),
+        dataSafe
+          .connect(actors.memberAdmin)
+          .registerMember(actors.stranger.address, MemberKind.Consumer, "X", random32(), ""),
       ).to.emit(dataSafe, "MemberRegistered");
     });
   });
 });
-

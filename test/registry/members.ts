@@ -72,7 +72,9 @@ describe("MemberDirectory", () => {
 
     it("accepts an empty metadata URI", async () => {
       const { dataSafe, actors } = await loadFixture(deployWithParticipants);
-      await dataSafe.connect(actors.memberAdmin).registerMember(actors.stranger.address, MemberKind.Consumer, "X", random32(), "");
+      await dataSafe
+        .connect(actors.memberAdmin)
+        .registerMember(actors.stranger.address, MemberKind.Consumer, "X", random32(), "");
       expect((await storedMember(dataSafe, actors.stranger.address)).metadataURI).to.equal("");
     });
 
@@ -93,7 +95,9 @@ describe("MemberDirectory", () => {
       const { dataSafe, actors } = await loadFixture(deployWithParticipants);
       await dataSafe.connect(actors.regulator).suspendMember(actors.bank.address, 1);
       await expect(
-        dataSafe.connect(actors.memberAdmin).registerMember(actors.bank.address, MemberKind.Consumer, "Bank", random32(), ""),
+        dataSafe
+          .connect(actors.memberAdmin)
+          .registerMember(actors.bank.address, MemberKind.Consumer, "Bank", random32(), ""),
       )
         .to.be.revertedWithCustomError(dataSafe, "MemberAlreadyRegistered")
         .withArgs(actors.bank.address);
@@ -113,7 +117,9 @@ describe("MemberDirectory", () => {
     it("reverts InvalidMember for kind None", async () => {
       const { dataSafe, actors } = await loadFixture(deployWithParticipants);
       await expect(
-        dataSafe.connect(actors.memberAdmin).registerMember(actors.stranger.address, MemberKind.None, "X", random32(), ""),
+        dataSafe
+          .connect(actors.memberAdmin)
+          .registerMember(actors.stranger.address, MemberKind.None, "X", random32(), ""),
       )
         .to.be.revertedWithCustomError(dataSafe, "InvalidMember")
         .withArgs(actors.stranger.address);
@@ -123,7 +129,9 @@ describe("MemberDirectory", () => {
     it("reverts InvalidMember for an empty name", async () => {
       const { dataSafe, actors } = await loadFixture(deployWithParticipants);
       await expect(
-        dataSafe.connect(actors.memberAdmin).registerMember(actors.stranger.address, MemberKind.Consumer, "", random32(), ""),
+        dataSafe
+          .connect(actors.memberAdmin)
+          .registerMember(actors.stranger.address, MemberKind.Consumer, "", random32(), ""),
       )
         .to.be.revertedWithCustomError(dataSafe, "InvalidMember")
         .withArgs(actors.stranger.address);
@@ -133,7 +141,9 @@ describe("MemberDirectory", () => {
     it("reverts InvalidMember for a zero encryption key", async () => {
       const { dataSafe, actors } = await loadFixture(deployWithParticipants);
       await expect(
-        dataSafe.connect(actors.memberAdmin).registerMember(actors.stranger.address, MemberKind.Consumer, "X", ZeroHash, ""),
+        dataSafe
+          .connect(actors.memberAdmin)
+          .registerMember(actors.stranger.address, MemberKind.Consumer, "X", ZeroHash, ""),
       )
         .to.be.revertedWithCustomError(dataSafe, "InvalidMember")
         .withArgs(actors.stranger.address);
@@ -154,7 +164,9 @@ describe("MemberDirectory", () => {
       const before = await storedMember(dataSafe, actors.bank.address);
       const key = random32();
       await expect(
-        dataSafe.connect(actors.memberAdmin).updateMember(actors.bank.address, "Bank (renamed)", key, "ipfs://member/bank-v2"),
+        dataSafe
+          .connect(actors.memberAdmin)
+          .updateMember(actors.bank.address, "Bank (renamed)", key, "ipfs://member/bank-v2"),
       )
         .to.emit(dataSafe, "MemberUpdated")
         .withArgs(actors.bank.address, "Bank (renamed)", key, "ipfs://member/bank-v2", actors.memberAdmin.address);
@@ -315,7 +327,16 @@ describe("MemberDirectory", () => {
       suspendMember: { allowed: "regulator", call: (ds: any, a: any) => ds.suspendMember(a.bank.address, 1) },
       reinstateMember: { allowed: "regulator", call: (ds: any, a: any) => ds.reinstateMember(a.bank.address) },
     } as const;
-    const callers = ["admin", "operator", "memberAdmin", "catalogAdmin", "regulator", "publicSecurity", "bank", "stranger"];
+    const callers = [
+      "admin",
+      "operator",
+      "memberAdmin",
+      "catalogAdmin",
+      "regulator",
+      "publicSecurity",
+      "bank",
+      "stranger",
+    ];
 
     for (const [name, { allowed, call }] of Object.entries(calls)) {
       it(`${name} reverts AccessManagedUnauthorized(caller) for every caller but the ${allowed}`, async () => {

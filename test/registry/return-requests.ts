@@ -23,8 +23,14 @@ async function deployWithRequest() {
   const suite = await deployWithParticipants();
   const { dataSafe, actors } = suite;
   const request = dataSafe.connect(actors.citizen);
-  const requestId = await request.requestReturn.staticCall(CITIZEN, DataType.HouseholdRegister, actors.publicSecurity.address);
-  const requestedAt = await blockTimeOf(request.requestReturn(CITIZEN, DataType.HouseholdRegister, actors.publicSecurity.address));
+  const requestId = await request.requestReturn.staticCall(
+    CITIZEN,
+    DataType.HouseholdRegister,
+    actors.publicSecurity.address,
+  );
+  const requestedAt = await blockTimeOf(
+    request.requestReturn(CITIZEN, DataType.HouseholdRegister, actors.publicSecurity.address),
+  );
   return { ...suite, requestId, requestedAt };
 }
 
@@ -35,7 +41,9 @@ describe("AssetRegistry: return requests", () => {
       const requestId = await dataSafe
         .connect(actors.citizen)
         .requestReturn.staticCall(CITIZEN, DataType.HousingFund, actors.housingFundCentre.address);
-      await expect(dataSafe.connect(actors.citizen).requestReturn(CITIZEN, DataType.HousingFund, actors.housingFundCentre.address))
+      await expect(
+        dataSafe.connect(actors.citizen).requestReturn(CITIZEN, DataType.HousingFund, actors.housingFundCentre.address),
+      )
         .to.emit(dataSafe, "ReturnRequested")
         .withArgs(requestId, CITIZEN, actors.housingFundCentre.address, DataType.HousingFund);
     });
@@ -57,7 +65,9 @@ describe("AssetRegistry: return requests", () => {
         .connect(actors.citizen)
         .requestReturn.staticCall(CITIZEN, DataType.HouseholdRegister, actors.publicSecurity.address);
       expect(again).to.not.equal(requestId);
-      await dataSafe.connect(actors.citizen).requestReturn(CITIZEN, DataType.HouseholdRegister, actors.publicSecurity.address);
+      await dataSafe
+        .connect(actors.citizen)
+        .requestReturn(CITIZEN, DataType.HouseholdRegister, actors.publicSecurity.address);
       expect((await storedReturnRequest(dataSafe, again)).status).to.equal(ReturnRequestStatus.Open);
       expect((await storedReturnRequest(dataSafe, requestId)).status).to.equal(ReturnRequestStatus.Open);
     });
@@ -65,7 +75,9 @@ describe("AssetRegistry: return requests", () => {
     it("reverts NotSubjectController for anyone but the holder's controller", async () => {
       const { dataSafe, actors } = await loadFixture(deployWithParticipants);
       for (const who of [actors.company, actors.stranger, actors.publicSecurity, actors.identityAuthority]) {
-        await expect(dataSafe.connect(who).requestReturn(CITIZEN, DataType.HouseholdRegister, actors.publicSecurity.address))
+        await expect(
+          dataSafe.connect(who).requestReturn(CITIZEN, DataType.HouseholdRegister, actors.publicSecurity.address),
+        )
           .to.be.revertedWithCustomError(dataSafe, "NotSubjectController")
           .withArgs(CITIZEN, who.address);
       }
@@ -74,14 +86,20 @@ describe("AssetRegistry: return requests", () => {
     it("reverts SubjectNotRegistered for an unregistered holder", async () => {
       const { dataSafe, actors } = await loadFixture(deployWithParticipants);
       const unknown = subjectIdFor("nobody");
-      await expect(dataSafe.connect(actors.citizen).requestReturn(unknown, DataType.HouseholdRegister, actors.publicSecurity.address))
+      await expect(
+        dataSafe
+          .connect(actors.citizen)
+          .requestReturn(unknown, DataType.HouseholdRegister, actors.publicSecurity.address),
+      )
         .to.be.revertedWithCustomError(dataSafe, "SubjectNotRegistered")
         .withArgs(unknown);
     });
 
     it("reverts IssuerNotAuthorised for a department not authorised for the type", async () => {
       const { dataSafe, actors } = await loadFixture(deployWithParticipants);
-      await expect(dataSafe.connect(actors.citizen).requestReturn(CITIZEN, DataType.HousingFund, actors.publicSecurity.address))
+      await expect(
+        dataSafe.connect(actors.citizen).requestReturn(CITIZEN, DataType.HousingFund, actors.publicSecurity.address),
+      )
         .to.be.revertedWithCustomError(dataSafe, "IssuerNotAuthorised")
         .withArgs(DataType.HousingFund, actors.publicSecurity.address);
       await expect(dataSafe.connect(actors.citizen).requestReturn(CITIZEN, 99, actors.publicSecurity.address))
@@ -91,11 +109,17 @@ describe("AssetRegistry: return requests", () => {
 
     it("reverts MemberNotPermitted for a non-department or a suspended department", async () => {
       const { dataSafe, actors } = await loadFixture(deployWithParticipants);
-      await expect(dataSafe.connect(actors.citizen).requestReturn(CITIZEN, DataType.HouseholdRegister, actors.bank.address))
+      await expect(
+        dataSafe.connect(actors.citizen).requestReturn(CITIZEN, DataType.HouseholdRegister, actors.bank.address),
+      )
         .to.be.revertedWithCustomError(dataSafe, "MemberNotPermitted")
         .withArgs(actors.bank.address, MemberKind.Department);
       await dataSafe.connect(actors.regulator).suspendMember(actors.publicSecurity.address, 1);
-      await expect(dataSafe.connect(actors.citizen).requestReturn(CITIZEN, DataType.HouseholdRegister, actors.publicSecurity.address))
+      await expect(
+        dataSafe
+          .connect(actors.citizen)
+          .requestReturn(CITIZEN, DataType.HouseholdRegister, actors.publicSecurity.address),
+      )
         .to.be.revertedWithCustomError(dataSafe, "MemberNotPermitted")
         .withArgs(actors.publicSecurity.address, MemberKind.Department);
     });
@@ -106,12 +130,24 @@ describe("AssetRegistry: return requests", () => {
       const { dataSafe, actors, requestId } = await loadFixture(deployWithRequest);
       const asset = newAsset(CITIZEN, DataType.HouseholdRegister);
       const assetId = assetIdOf(actors.publicSecurity.address, asset);
-      expect(await dataSafe.connect(actors.publicSecurity).fulfilReturnRequest.staticCall(requestId, asset)).to.equal(assetId);
+      expect(await dataSafe.connect(actors.publicSecurity).fulfilReturnRequest.staticCall(requestId, asset)).to.equal(
+        assetId,
+      );
       const tx = dataSafe.connect(actors.publicSecurity).fulfilReturnRequest(requestId, asset);
       await expect(tx)
         .to.emit(dataSafe, "AssetIssued")
-        .withArgs(assetId, CITIZEN, actors.publicSecurity.address, asset.dataType, asset.contentCommitment, asset.payloadPointer, 0);
-      await expect(tx).to.emit(dataSafe, "ReturnRequestFulfilled").withArgs(requestId, assetId, actors.publicSecurity.address);
+        .withArgs(
+          assetId,
+          CITIZEN,
+          actors.publicSecurity.address,
+          asset.dataType,
+          asset.contentCommitment,
+          asset.payloadPointer,
+          0,
+        );
+      await expect(tx)
+        .to.emit(dataSafe, "ReturnRequestFulfilled")
+        .withArgs(requestId, assetId, actors.publicSecurity.address);
       expect(await eventNamesOf(tx, dataSafe)).to.deep.equal(["AssetIssued", "ReturnRequestFulfilled"]);
     });
 
@@ -144,9 +180,13 @@ describe("AssetRegistry: return requests", () => {
 
     it("reverts NotRequestedDepartment for another department, even one authorised for the type", async () => {
       const { dataSafe, catalog, actors, requestId } = await loadFixture(deployWithRequest);
-      await catalog.connect(actors.catalogAdmin).authoriseIssuer(DataType.HouseholdRegister, actors.housingFundCentre.address);
+      await catalog
+        .connect(actors.catalogAdmin)
+        .authoriseIssuer(DataType.HouseholdRegister, actors.housingFundCentre.address);
       for (const who of [actors.housingFundCentre, actors.stranger, actors.citizen]) {
-        await expect(dataSafe.connect(who).fulfilReturnRequest(requestId, newAsset(CITIZEN, DataType.HouseholdRegister)))
+        await expect(
+          dataSafe.connect(who).fulfilReturnRequest(requestId, newAsset(CITIZEN, DataType.HouseholdRegister)),
+        )
           .to.be.revertedWithCustomError(dataSafe, "NotRequestedDepartment")
           .withArgs(requestId, who.address);
       }
@@ -155,8 +195,14 @@ describe("AssetRegistry: return requests", () => {
 
     it("reverts IssuerNotAuthorised once the department lost the type, leaving the request open", async () => {
       const { dataSafe, catalog, actors, requestId } = await loadFixture(deployWithRequest);
-      await catalog.connect(actors.catalogAdmin).deauthoriseIssuer(DataType.HouseholdRegister, actors.publicSecurity.address);
-      await expect(dataSafe.connect(actors.publicSecurity).fulfilReturnRequest(requestId, newAsset(CITIZEN, DataType.HouseholdRegister)))
+      await catalog
+        .connect(actors.catalogAdmin)
+        .deauthoriseIssuer(DataType.HouseholdRegister, actors.publicSecurity.address);
+      await expect(
+        dataSafe
+          .connect(actors.publicSecurity)
+          .fulfilReturnRequest(requestId, newAsset(CITIZEN, DataType.HouseholdRegister)),
+      )
         .to.be.revertedWithCustomError(dataSafe, "IssuerNotAuthorised")
         .withArgs(DataType.HouseholdRegister, actors.publicSecurity.address);
       expect((await storedReturnRequest(dataSafe, requestId)).status).to.equal(ReturnRequestStatus.Open);
@@ -165,7 +211,11 @@ describe("AssetRegistry: return requests", () => {
     it("reverts MemberNotPermitted for a suspended department, leaving the request open", async () => {
       const { dataSafe, actors, requestId } = await loadFixture(deployWithRequest);
       await dataSafe.connect(actors.regulator).suspendMember(actors.publicSecurity.address, 1);
-      await expect(dataSafe.connect(actors.publicSecurity).fulfilReturnRequest(requestId, newAsset(CITIZEN, DataType.HouseholdRegister)))
+      await expect(
+        dataSafe
+          .connect(actors.publicSecurity)
+          .fulfilReturnRequest(requestId, newAsset(CITIZEN, DataType.HouseholdRegister)),
+      )
         .to.be.revertedWithCustomError(dataSafe, "MemberNotPermitted")
         .withArgs(actors.publicSecurity.address, MemberKind.Department);
       expect((await storedReturnRequest(dataSafe, requestId)).status).to.equal(ReturnRequestStatus.Open);
@@ -183,8 +233,14 @@ describe("AssetRegistry: return requests", () => {
 
     it("reverts ReturnRequestNotOpen(id, Fulfilled) when fulfilling twice", async () => {
       const { dataSafe, actors, requestId } = await loadFixture(deployWithRequest);
-      await dataSafe.connect(actors.publicSecurity).fulfilReturnRequest(requestId, newAsset(CITIZEN, DataType.HouseholdRegister));
-      await expect(dataSafe.connect(actors.publicSecurity).fulfilReturnRequest(requestId, newAsset(CITIZEN, DataType.HouseholdRegister)))
+      await dataSafe
+        .connect(actors.publicSecurity)
+        .fulfilReturnRequest(requestId, newAsset(CITIZEN, DataType.HouseholdRegister));
+      await expect(
+        dataSafe
+          .connect(actors.publicSecurity)
+          .fulfilReturnRequest(requestId, newAsset(CITIZEN, DataType.HouseholdRegister)),
+      )
         .to.be.revertedWithCustomError(dataSafe, "ReturnRequestNotOpen")
         .withArgs(requestId, ReturnRequestStatus.Fulfilled);
     });
@@ -192,7 +248,11 @@ describe("AssetRegistry: return requests", () => {
     it("reverts ReturnRequestNotOpen(id, None) for an unknown request", async () => {
       const { dataSafe, actors } = await loadFixture(deployWithRequest);
       const unknown = random32();
-      await expect(dataSafe.connect(actors.publicSecurity).fulfilReturnRequest(unknown, newAsset(CITIZEN, DataType.HouseholdRegister)))
+      await expect(
+        dataSafe
+          .connect(actors.publicSecurity)
+          .fulfilReturnRequest(unknown, newAsset(CITIZEN, DataType.HouseholdRegister)),
+      )
         .to.be.revertedWithCustomError(dataSafe, "ReturnRequestNotOpen")
         .withArgs(unknown, ReturnRequestStatus.None);
     });
@@ -205,7 +265,10 @@ describe("AssetRegistry: return requests", () => {
       await expect(dataSafe.connect(actors.publicSecurity).declineReturnRequest(requestId, 404))
         .to.emit(dataSafe, "ReturnRequestDeclined")
         .withArgs(requestId, actors.publicSecurity.address, 404);
-      expect(await storedReturnRequest(dataSafe, requestId)).to.deep.equal({ ...before, status: ReturnRequestStatus.Declined });
+      expect(await storedReturnRequest(dataSafe, requestId)).to.deep.equal({
+        ...before,
+        status: ReturnRequestStatus.Declined,
+      });
     });
 
     it("reverts NotRequestedDepartment for anyone but the department asked", async () => {
@@ -224,7 +287,11 @@ describe("AssetRegistry: return requests", () => {
       await expect(dataSafe.connect(actors.publicSecurity).declineReturnRequest(requestId, 1))
         .to.be.revertedWithCustomError(dataSafe, "ReturnRequestNotOpen")
         .withArgs(requestId, ReturnRequestStatus.Declined);
-      await expect(dataSafe.connect(actors.publicSecurity).fulfilReturnRequest(requestId, newAsset(CITIZEN, DataType.HouseholdRegister)))
+      await expect(
+        dataSafe
+          .connect(actors.publicSecurity)
+          .fulfilReturnRequest(requestId, newAsset(CITIZEN, DataType.HouseholdRegister)),
+      )
         .to.be.revertedWithCustomError(dataSafe, "ReturnRequestNotOpen")
         .withArgs(requestId, ReturnRequestStatus.Declined);
       await expect(dataSafe.connect(actors.citizen).cancelReturnRequest(requestId))
@@ -241,13 +308,20 @@ describe("AssetRegistry: return requests", () => {
       await expect(dataSafe.connect(actors.citizen).cancelReturnRequest(requestId))
         .to.emit(dataSafe, "ReturnRequestCancelled")
         .withArgs(requestId, actors.citizen.address);
-      expect(await storedReturnRequest(dataSafe, requestId)).to.deep.equal({ ...before, status: ReturnRequestStatus.Cancelled });
+      expect(await storedReturnRequest(dataSafe, requestId)).to.deep.equal({
+        ...before,
+        status: ReturnRequestStatus.Cancelled,
+      });
     });
 
     it("closes the request to the department", async () => {
       const { dataSafe, actors, requestId } = await loadFixture(deployWithRequest);
       await dataSafe.connect(actors.citizen).cancelReturnRequest(requestId);
-      await expect(dataSafe.connect(actors.publicSecurity).fulfilReturnRequest(requestId, newAsset(CITIZEN, DataType.HouseholdRegister)))
+      await expect(
+        dataSafe
+          .connect(actors.publicSecurity)
+          .fulfilReturnRequest(requestId, newAsset(CITIZEN, DataType.HouseholdRegister)),
+      )
         .to.be.revertedWithCustomError(dataSafe, "ReturnRequestNotOpen")
         .withArgs(requestId, ReturnRequestStatus.Cancelled);
       await expect(dataSafe.connect(actors.publicSecurity).declineReturnRequest(requestId, 1))
@@ -282,7 +356,9 @@ describe("AssetRegistry: return requests", () => {
 
     it("reverts ReturnRequestNotOpen for a fulfilled or unknown request", async () => {
       const { dataSafe, actors, requestId } = await loadFixture(deployWithRequest);
-      await dataSafe.connect(actors.publicSecurity).fulfilReturnRequest(requestId, newAsset(CITIZEN, DataType.HouseholdRegister));
+      await dataSafe
+        .connect(actors.publicSecurity)
+        .fulfilReturnRequest(requestId, newAsset(CITIZEN, DataType.HouseholdRegister));
       await expect(dataSafe.connect(actors.citizen).cancelReturnRequest(requestId))
         .to.be.revertedWithCustomError(dataSafe, "ReturnRequestNotOpen")
         .withArgs(requestId, ReturnRequestStatus.Fulfilled);

@@ -10,7 +10,15 @@ import {
   random32,
   subjectIdFor,
 } from "../helpers/fixtures.js";
-import { ZeroAddress, ZeroHash, blockTimeOf, eventNamesOf, eventsOf, storedRecovery, storedSubject } from "../helpers/registry.js";
+import {
+  ZeroAddress,
+  ZeroHash,
+  blockTimeOf,
+  eventNamesOf,
+  eventsOf,
+  storedRecovery,
+  storedSubject,
+} from "../helpers/registry.js";
 
 const { loadFixture, time } = networkHelpers;
 
@@ -32,8 +40,14 @@ describe("SubjectRegistry", () => {
     it("stores the controller, the registration time and nonce 0", async () => {
       const { dataSafe, actors } = await loadFixture(deployWithParticipants);
       const [controller] = actors.others;
-      const at = await blockTimeOf(dataSafe.connect(actors.identityAuthority).registerSubject(NEW_SUBJECT, controller.address));
-      expect(await storedSubject(dataSafe, NEW_SUBJECT)).to.deep.equal({ controller: controller.address, registeredAt: at, nonce: 0 });
+      const at = await blockTimeOf(
+        dataSafe.connect(actors.identityAuthority).registerSubject(NEW_SUBJECT, controller.address),
+      );
+      expect(await storedSubject(dataSafe, NEW_SUBJECT)).to.deep.equal({
+        controller: controller.address,
+        registeredAt: at,
+        nonce: 0,
+      });
       expect(await dataSafe.controllerOf(NEW_SUBJECT)).to.equal(controller.address);
     });
 
@@ -55,10 +69,9 @@ describe("SubjectRegistry", () => {
         .withArgs(actors.identityAuthority.address, MemberKind.IdentityAuthority);
       expect(await dataSafe.controllerOf(NEW_SUBJECT)).to.equal(ZeroAddress);
       await dataSafe.connect(actors.regulator).reinstateMember(actors.identityAuthority.address);
-      await expect(dataSafe.connect(actors.identityAuthority).registerSubject(NEW_SUBJECT, actors.others[0].address)).to.emit(
-        dataSafe,
-        "SubjectRegistered",
-      );
+      await expect(
+        dataSafe.connect(actors.identityAuthority).registerSubject(NEW_SUBJECT, actors.others[0].address),
+      ).to.emit(dataSafe, "SubjectRegistered");
     });
 
     it("reverts SubjectAlreadyRegistered for a registered id and keeps its controller", async () => {
@@ -97,14 +110,20 @@ describe("SubjectRegistry", () => {
       );
       const at = await time.latest();
       for (const [i, id] of ids.entries()) {
-        expect(await storedSubject(dataSafe, id)).to.deep.equal({ controller: controllers[i], registeredAt: at, nonce: 0 });
+        expect(await storedSubject(dataSafe, id)).to.deep.equal({
+          controller: controllers[i],
+          registeredAt: at,
+          nonce: 0,
+        });
       }
     });
 
     it("reverts InvalidSubject(0, 0) for arrays of different lengths", async () => {
       const { dataSafe, actors } = await loadFixture(deployWithParticipants);
       await expect(
-        dataSafe.connect(actors.identityAuthority).registerSubjects([subjectIdFor("a"), subjectIdFor("b")], [actors.others[0].address]),
+        dataSafe
+          .connect(actors.identityAuthority)
+          .registerSubjects([subjectIdFor("a"), subjectIdFor("b")], [actors.others[0].address]),
       )
         .to.be.revertedWithCustomError(dataSafe, "InvalidSubject")
         .withArgs(ZeroHash, ZeroAddress);
@@ -122,7 +141,9 @@ describe("SubjectRegistry", () => {
       const { dataSafe, actors } = await loadFixture(deployWithParticipants);
       const fresh = subjectIdFor("a");
       await expect(
-        dataSafe.connect(actors.identityAuthority).registerSubjects([fresh, CITIZEN], [actors.others[0].address, actors.others[1].address]),
+        dataSafe
+          .connect(actors.identityAuthority)
+          .registerSubjects([fresh, CITIZEN], [actors.others[0].address, actors.others[1].address]),
       )
         .to.be.revertedWithCustomError(dataSafe, "SubjectAlreadyRegistered")
         .withArgs(CITIZEN);
@@ -134,7 +155,9 @@ describe("SubjectRegistry", () => {
       const { dataSafe, actors } = await loadFixture(deployWithParticipants);
       const fresh = subjectIdFor("a");
       await expect(
-        dataSafe.connect(actors.identityAuthority).registerSubjects([fresh, fresh], [actors.others[0].address, actors.others[1].address]),
+        dataSafe
+          .connect(actors.identityAuthority)
+          .registerSubjects([fresh, fresh], [actors.others[0].address, actors.others[1].address]),
       )
         .to.be.revertedWithCustomError(dataSafe, "SubjectAlreadyRegistered")
         .withArgs(fresh);
@@ -145,7 +168,9 @@ describe("SubjectRegistry", () => {
       const { dataSafe, actors } = await loadFixture(deployWithParticipants);
       const fresh = subjectIdFor("a");
       await expect(
-        dataSafe.connect(actors.identityAuthority).registerSubjects([fresh, subjectIdFor("b")], [actors.others[0].address, ZeroAddress]),
+        dataSafe
+          .connect(actors.identityAuthority)
+          .registerSubjects([fresh, subjectIdFor("b")], [actors.others[0].address, ZeroAddress]),
       )
         .to.be.revertedWithCustomError(dataSafe, "InvalidSubject")
         .withArgs(subjectIdFor("b"), ZeroAddress);
@@ -163,15 +188,67 @@ describe("SubjectRegistry", () => {
   });
 
   describe("transferControl", () => {
-    it("emits ControllerChanged by the previous controller and moves control", async () => {
+    it("emits ControllerChanged by the previous controller, then NonceInvalidated, and moves control", async () => {
       const { dataSafe, actors } = await loadFixture(deployWithParticipants);
       const [newKey] = actors.others;
       const before = await storedSubject(dataSafe, CITIZEN);
-      await expect(dataSafe.connect(actors.citizen).transferControl(CITIZEN, newKey.address))
+      const tx = dataSafe.connect(actors.citizen).transferControl(CITIZEN, newKey.address);
+      await expect(tx)
         .to.emit(dataSafe, "ControllerChanged")
         .withArgs(CITIZEN, actors.citizen.address, newKey.address, actors.citizen.address);
-      // Only the controller changes: registration time and nonce stay.
-      expect(await storedSubject(dataSafe, CITIZEN)).to.deep.equal({ ...before, controller: newKey.address });
+      await expect(tx)
+        .to.emit(dataSafe, "NonceInvalidated")
+        .withArgs(CITIZEN, before.nonce + 1);
+      expect(await eventNamesOf(tx, dataSafe)).to.deep.equal(["ControllerChanged", "NonceInvalidated"]);
+      // The controller and the nonce change; the registration time stays.
+      expect(await storedSubject(dataSafe, CITIZEN)).to.deep.equal({
+        ...before,
+        controller: newKey.address,
+        nonce: before.nonce + 1,
+      });
+    });
+
+    it("does not revive the previous key's unused signatures when control comes back to it", async () => {
+      const { dataSafe, actors } = await loadFixture(deployWithParticipants);
+      const [newKey] = actors.others;
+      const { nonce } = await storedSubject(dataSafe, CITIZEN);
+      const domain = {
+        name: "DataSafe",
+        version: "1",
+        chainId: (await dataSafe.runner!.provider!.getNetwork()).chainId,
+        verifyingContract: await dataSafe.getAddress(),
+      };
+      const types = {
+        RequestReturn: [
+          { name: "subjectId", type: "bytes32" },
+          { name: "dataType", type: "uint32" },
+          { name: "department", type: "address" },
+          { name: "nonce", type: "uint256" },
+          { name: "deadline", type: "uint256" },
+        ],
+      };
+      const deadline = 4_102_444_800n;
+      const message = {
+        subjectId: CITIZEN,
+        dataType: DataType.HouseholdRegister,
+        department: actors.publicSecurity.address,
+        nonce,
+        deadline,
+      };
+      const signature = await actors.citizen.signTypedData(domain, types, message);
+      await dataSafe.connect(actors.citizen).transferControl(CITIZEN, newKey.address);
+      await dataSafe.connect(newKey).transferControl(CITIZEN, actors.citizen.address);
+      await expect(
+        dataSafe
+          .connect(actors.stranger)
+          .requestReturnBySig(CITIZEN, DataType.HouseholdRegister, actors.publicSecurity.address, {
+            nonce,
+            deadline,
+            signature,
+          }),
+      )
+        .to.be.revertedWithCustomError(dataSafe, "InvalidSubjectNonce")
+        .withArgs(CITIZEN, nonce + 2);
     });
 
     it("takes all power from the old key at once", async () => {
@@ -181,7 +258,11 @@ describe("SubjectRegistry", () => {
       await expect(dataSafe.connect(actors.citizen).transferControl(CITIZEN, actors.citizen.address))
         .to.be.revertedWithCustomError(dataSafe, "NotSubjectController")
         .withArgs(CITIZEN, actors.citizen.address);
-      await expect(dataSafe.connect(actors.citizen).requestReturn(CITIZEN, DataType.HouseholdRegister, actors.publicSecurity.address))
+      await expect(
+        dataSafe
+          .connect(actors.citizen)
+          .requestReturn(CITIZEN, DataType.HouseholdRegister, actors.publicSecurity.address),
+      )
         .to.be.revertedWithCustomError(dataSafe, "NotSubjectController")
         .withArgs(CITIZEN, actors.citizen.address);
       await expect(dataSafe.connect(actors.citizen).invalidateNonce(CITIZEN))
@@ -194,10 +275,9 @@ describe("SubjectRegistry", () => {
       const { dataSafe, actors } = await loadFixture(deployWithParticipants);
       const [newKey, newerKey] = actors.others;
       await dataSafe.connect(actors.citizen).transferControl(CITIZEN, newKey.address);
-      await expect(dataSafe.connect(newKey).requestReturn(CITIZEN, DataType.HouseholdRegister, actors.publicSecurity.address)).to.emit(
-        dataSafe,
-        "ReturnRequested",
-      );
+      await expect(
+        dataSafe.connect(newKey).requestReturn(CITIZEN, DataType.HouseholdRegister, actors.publicSecurity.address),
+      ).to.emit(dataSafe, "ReturnRequested");
       await expect(dataSafe.connect(newKey).transferControl(CITIZEN, newerKey.address))
         .to.emit(dataSafe, "ControllerChanged")
         .withArgs(CITIZEN, newKey.address, newerKey.address, newKey.address);
@@ -232,8 +312,12 @@ describe("SubjectRegistry", () => {
   describe("invalidateNonce", () => {
     it("emits NonceInvalidated and increments the nonce by one each time", async () => {
       const { dataSafe, actors } = await loadFixture(deployWithParticipants);
-      await expect(dataSafe.connect(actors.citizen).invalidateNonce(CITIZEN)).to.emit(dataSafe, "NonceInvalidated").withArgs(CITIZEN, 1);
-      await expect(dataSafe.connect(actors.citizen).invalidateNonce(CITIZEN)).to.emit(dataSafe, "NonceInvalidated").withArgs(CITIZEN, 2);
+      await expect(dataSafe.connect(actors.citizen).invalidateNonce(CITIZEN))
+        .to.emit(dataSafe, "NonceInvalidated")
+        .withArgs(CITIZEN, 1);
+      await expect(dataSafe.connect(actors.citizen).invalidateNonce(CITIZEN))
+        .to.emit(dataSafe, "NonceInvalidated")
+        .withArgs(CITIZEN, 2);
       expect((await storedSubject(dataSafe, CITIZEN)).nonce).to.equal(2);
       expect((await storedSubject(dataSafe, COMPANY)).nonce).to.equal(0);
     });
@@ -276,7 +360,9 @@ describe("SubjectRegistry", () => {
       const { dataSafe, actors } = await loadFixture(deployWithParticipants);
       const [first, second] = actors.others;
       await dataSafe.connect(actors.identityAuthority).initiateRecovery(CITIZEN, first.address);
-      const at = await blockTimeOf(dataSafe.connect(actors.identityAuthority).initiateRecovery(CITIZEN, second.address));
+      const at = await blockTimeOf(
+        dataSafe.connect(actors.identityAuthority).initiateRecovery(CITIZEN, second.address),
+      );
       expect(await storedRecovery(dataSafe, CITIZEN)).to.deep.equal({
         newController: second.address,
         executableAt: at + THREE_DAYS,
@@ -286,7 +372,9 @@ describe("SubjectRegistry", () => {
 
     it("reverts MemberNotPermitted for a caller that is not an active identity authority", async () => {
       const { dataSafe, actors } = await loadFixture(deployWithParticipants);
-      await dataSafe.connect(actors.memberAdmin).registerMember(actors.others[1].address, MemberKind.IdentityAuthority, "IA 2", random32(), "");
+      await dataSafe
+        .connect(actors.memberAdmin)
+        .registerMember(actors.others[1].address, MemberKind.IdentityAuthority, "IA 2", random32(), "");
       await dataSafe.connect(actors.regulator).suspendMember(actors.others[1].address, 1);
       for (const who of [actors.stranger, actors.publicSecurity, actors.citizen, actors.others[1]]) {
         await expect(dataSafe.connect(who).initiateRecovery(CITIZEN, actors.others[0].address))
@@ -316,7 +404,9 @@ describe("SubjectRegistry", () => {
     async function initiated() {
       const suite = await deployWithParticipants();
       const [newKey] = suite.actors.others;
-      const at = await blockTimeOf(suite.dataSafe.connect(suite.actors.identityAuthority).initiateRecovery(CITIZEN, newKey.address));
+      const at = await blockTimeOf(
+        suite.dataSafe.connect(suite.actors.identityAuthority).initiateRecovery(CITIZEN, newKey.address),
+      );
       return { ...suite, newKey, executableAt: at + THREE_DAYS };
     }
 
@@ -345,7 +435,11 @@ describe("SubjectRegistry", () => {
       const before = await storedSubject(dataSafe, CITIZEN);
       await time.increaseTo(executableAt + 100);
       await dataSafe.connect(actors.stranger).completeRecovery(CITIZEN);
-      expect(await storedSubject(dataSafe, CITIZEN)).to.deep.equal({ ...before, controller: newKey.address, nonce: before.nonce + 1 });
+      expect(await storedSubject(dataSafe, CITIZEN)).to.deep.equal({
+        ...before,
+        controller: newKey.address,
+        nonce: before.nonce + 1,
+      });
       expect(await storedRecovery(dataSafe, CITIZEN)).to.deep.equal(NO_RECOVERY);
     });
 
@@ -359,7 +453,9 @@ describe("SubjectRegistry", () => {
       await expect(dataSafe.connect(actors.citizen).invalidateNonce(CITIZEN))
         .to.be.revertedWithCustomError(dataSafe, "NotSubjectController")
         .withArgs(CITIZEN, actors.citizen.address);
-      await expect(dataSafe.connect(newKey).invalidateNonce(CITIZEN)).to.emit(dataSafe, "NonceInvalidated").withArgs(CITIZEN, 2);
+      await expect(dataSafe.connect(newKey).invalidateNonce(CITIZEN))
+        .to.emit(dataSafe, "NonceInvalidated")
+        .withArgs(CITIZEN, 2);
     });
 
     it("reverts MemberNotPermitted when the authority that started it was suspended meanwhile", async () => {
@@ -405,7 +501,9 @@ describe("SubjectRegistry", () => {
   describe("cancelRecovery", () => {
     async function initiated() {
       const suite = await deployWithParticipants();
-      await suite.dataSafe.connect(suite.actors.identityAuthority).initiateRecovery(CITIZEN, suite.actors.others[0].address);
+      await suite.dataSafe
+        .connect(suite.actors.identityAuthority)
+        .initiateRecovery(CITIZEN, suite.actors.others[0].address);
       return suite;
     }
 
@@ -425,7 +523,9 @@ describe("SubjectRegistry", () => {
     it("lets an identity authority cancel, including one that did not start it", async () => {
       const { dataSafe, actors } = await loadFixture(initiated);
       const otherAuthority = actors.others[1];
-      await dataSafe.connect(actors.memberAdmin).registerMember(otherAuthority.address, MemberKind.IdentityAuthority, "IA 2", random32(), "");
+      await dataSafe
+        .connect(actors.memberAdmin)
+        .registerMember(otherAuthority.address, MemberKind.IdentityAuthority, "IA 2", random32(), "");
       await expect(dataSafe.connect(otherAuthority).cancelRecovery(CITIZEN))
         .to.emit(dataSafe, "RecoveryCancelled")
         .withArgs(CITIZEN, otherAuthority.address);
@@ -476,9 +576,13 @@ describe("SubjectRegistry", () => {
     it("lets the operator set it (RecoveryDelaySet) and new recoveries use it", async () => {
       const { dataSafe, actors } = await loadFixture(deployWithParticipants);
       expect(await dataSafe.recoveryDelay()).to.equal(THREE_DAYS);
-      await expect(dataSafe.connect(actors.operator).setRecoveryDelay(3600)).to.emit(dataSafe, "RecoveryDelaySet").withArgs(3600);
+      await expect(dataSafe.connect(actors.operator).setRecoveryDelay(3600))
+        .to.emit(dataSafe, "RecoveryDelaySet")
+        .withArgs(3600);
       expect(await dataSafe.recoveryDelay()).to.equal(3600);
-      const at = await blockTimeOf(dataSafe.connect(actors.identityAuthority).initiateRecovery(CITIZEN, actors.others[0].address));
+      const at = await blockTimeOf(
+        dataSafe.connect(actors.identityAuthority).initiateRecovery(CITIZEN, actors.others[0].address),
+      );
       expect((await storedRecovery(dataSafe, CITIZEN)).executableAt).to.equal(at + 3600);
     });
 
@@ -509,7 +613,14 @@ describe("SubjectRegistry", () => {
 
     it("reverts AccessManagedUnauthorized for anyone but the operator", async () => {
       const { dataSafe, actors } = await loadFixture(deployWithParticipants);
-      for (const who of [actors.admin, actors.memberAdmin, actors.regulator, actors.identityAuthority, actors.citizen, actors.stranger]) {
+      for (const who of [
+        actors.admin,
+        actors.memberAdmin,
+        actors.regulator,
+        actors.identityAuthority,
+        actors.citizen,
+        actors.stranger,
+      ]) {
         await expect(dataSafe.connect(who).setRecoveryDelay(60))
           .to.be.revertedWithCustomError(dataSafe, "AccessManagedUnauthorized")
           .withArgs(who.address);
@@ -521,7 +632,11 @@ describe("SubjectRegistry", () => {
   describe("views", () => {
     it("return zero values for an unknown subject", async () => {
       const { dataSafe } = await loadFixture(deployWithParticipants);
-      expect(await storedSubject(dataSafe, NEW_SUBJECT)).to.deep.equal({ controller: ZeroAddress, registeredAt: 0, nonce: 0 });
+      expect(await storedSubject(dataSafe, NEW_SUBJECT)).to.deep.equal({
+        controller: ZeroAddress,
+        registeredAt: 0,
+        nonce: 0,
+      });
       expect(await dataSafe.controllerOf(NEW_SUBJECT)).to.equal(ZeroAddress);
       expect(await storedRecovery(dataSafe, NEW_SUBJECT)).to.deep.equal(NO_RECOVERY);
     });

@@ -28,8 +28,12 @@ describe("sdk: commitments", () => {
 
     it("test_canonicalJson_keyOrderDoesNotChangeTheCommitment", () => {
       const salt = newSalt();
-      expect(commitRecord({ a: 1, b: [1, 2] }, salt).commitment).to.equal(commitRecord({ b: [1, 2], a: 1 }, salt).commitment);
-      expect(commitRecord({ a: 1, b: [1, 2] }, salt).commitment).to.not.equal(commitRecord({ a: 1, b: [2, 1] }, salt).commitment);
+      expect(commitRecord({ a: 1, b: [1, 2] }, salt).commitment).to.equal(
+        commitRecord({ b: [1, 2], a: 1 }, salt).commitment,
+      );
+      expect(commitRecord({ a: 1, b: [1, 2] }, salt).commitment).to.not.equal(
+        commitRecord({ a: 1, b: [2, 1] }, salt).commitment,
+      );
     });
 
     for (const [label, value, path] of [
@@ -83,7 +87,8 @@ describe("sdk: commitments", () => {
   });
 
   describe("per-field commitments and selective disclosure", () => {
-    const recordOf = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`field${i}`, { value: i, text: `v${i}` }]));
+    const recordOf = (n: number) =>
+      Object.fromEntries(Array.from({ length: n }, (_, i) => [`field${i}`, { value: i, text: `v${i}` }]));
 
     for (const n of [1, 2, 3, 4, 5, 7, 8, 9]) {
       it(`test_discloseFields_${n}Fields_everyFieldAndAllFieldsVerify`, () => {
@@ -92,7 +97,9 @@ describe("sdk: commitments", () => {
         for (const name of Object.keys(record)) {
           expect(verifyDisclosure(discloseFields(record, committed.salt, [name]), committed.root)).to.equal(true);
         }
-        expect(verifyDisclosure(discloseFields(record, committed.salt, Object.keys(record)), committed.root)).to.equal(true);
+        expect(verifyDisclosure(discloseFields(record, committed.salt, Object.keys(record)), committed.root)).to.equal(
+          true,
+        );
       });
     }
 
@@ -100,7 +107,9 @@ describe("sdk: commitments", () => {
       const committed = commitFields({ only: "one" });
       const [field] = committed.fields;
       expect(field.salt).to.equal(keccak256(coder.encode(["bytes32", "string"], [committed.salt, "only"])));
-      const inner = keccak256(coder.encode(["bytes32", "string", "bytes32"], [field.salt, "only", keccak256(toUtf8Bytes('"one"'))]));
+      const inner = keccak256(
+        coder.encode(["bytes32", "string", "bytes32"], [field.salt, "only", keccak256(toUtf8Bytes('"one"'))]),
+      );
       expect(field.leaf).to.equal(keccak256(concat([inner])));
       expect(committed.root).to.equal(field.leaf);
     });
@@ -110,9 +119,13 @@ describe("sdk: commitments", () => {
       const { root, salt } = commitFields(record);
       const disclosure = discloseFields(record, salt, ["field2"]);
       const field = disclosure.fields[0];
-      expect(verifyDisclosure({ ...disclosure, fields: [{ ...field, value: { value: 2, text: "forged" } }] }, root)).to.equal(false);
+      expect(
+        verifyDisclosure({ ...disclosure, fields: [{ ...field, value: { value: 2, text: "forged" } }] }, root),
+      ).to.equal(false);
       expect(verifyDisclosure({ ...disclosure, fields: [{ ...field, name: "field3" }] }, root)).to.equal(false);
-      expect(verifyDisclosure({ ...disclosure, fields: [{ ...field, proof: field.proof.slice(1) }] }, root)).to.equal(false);
+      expect(verifyDisclosure({ ...disclosure, fields: [{ ...field, proof: field.proof.slice(1) }] }, root)).to.equal(
+        false,
+      );
       expect(verifyDisclosure({ ...disclosure, fields: [{ ...field, salt: newSalt() }] }, root)).to.equal(false);
       expect(verifyDisclosure(disclosure, commitFields(record).root)).to.equal(false);
       expect(verifyDisclosure({ ...disclosure, fields: [] }, root)).to.equal(false);
@@ -147,7 +160,9 @@ describe("sdk: commitments", () => {
       const pepper = newSalt();
       const id = deriveSubjectId(pepper, "resident-id", " demo-0001x ");
       expect(id).to.equal(deriveSubjectId(pepper, "resident-id", "DEMO-0001X"));
-      expect(id).to.equal(keccak256(coder.encode(["bytes32", "string", "string"], [pepper, "resident-id", "DEMO-0001X"])));
+      expect(id).to.equal(
+        keccak256(coder.encode(["bytes32", "string", "string"], [pepper, "resident-id", "DEMO-0001X"])),
+      );
       expect(id).to.not.equal(deriveSubjectId(newSalt(), "resident-id", "DEMO-0001X"));
       expect(id).to.not.equal(deriveSubjectId(pepper, "uscc", "DEMO-0001X"));
       expect(() => deriveSubjectId(pepper, "resident-id", "  ")).to.throw(InvalidInputError);

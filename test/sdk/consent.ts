@@ -57,7 +57,13 @@ describe("sdk: consent and the access log", () => {
     ).wait();
     const request: AccessRequest = asked.request;
     expect(asked.requestId).to.equal(requestIdOf(request));
-    expect(request).to.include({ subjectId: phoneHolder, consumer: actors.bank.address, scope: "DataType", maxReads: 1, grantDuration: 86_400 });
+    expect(request).to.include({
+      subjectId: phoneHolder,
+      consumer: actors.bank.address,
+      scope: "DataType",
+      maxReads: 1,
+      grantDuration: 86_400,
+    });
     expect(await safe.consent.requestStatus(asked.requestId)).to.equal("Open");
 
     const authorization = await clients.relayer.consent.signApproval(phone, request);
@@ -67,18 +73,31 @@ describe("sdk: consent and the access log", () => {
 
     const approved = await (await clients.relayer.consent.approveBySig(request, authorization)).wait();
 
-    const keys = request.targets.map((target) => ({ subjectId: phoneHolder, consumer: actors.bank.address, scope: "DataType" as const, target, purpose: Purpose.Loan }));
+    const keys = request.targets.map((target) => ({
+      subjectId: phoneHolder,
+      consumer: actors.bank.address,
+      scope: "DataType" as const,
+      target,
+      purpose: Purpose.Loan,
+    }));
     expect(approved.requestId).to.equal(asked.requestId);
     expect(approved.grantIds).to.deep.equal(keys.map(grantIdOf));
     expect(approved.grants.map((g) => g.key)).to.deep.equal(keys);
-    expect(approved.grants.every((g) => g.requestId === asked.requestId && g.version === 1 && g.maxReads === 1)).to.equal(true);
+    expect(
+      approved.grants.every((g) => g.requestId === asked.requestId && g.version === 1 && g.maxReads === 1),
+    ).to.equal(true);
     expect(await safe.consent.requestStatus(asked.requestId)).to.equal("Approved");
     expect(await safe.subjects.nonceOf(phoneHolder)).to.equal(1);
     expect(await ethers.provider.getBalance(phone.address)).to.equal(0n);
 
     // The data-type grant reads the holder's current asset of the type.
     const read = await (
-      await clients.bank.accessLog.recordAccess({ subjectId: phoneHolder, scope: "DataType", purpose: Purpose.Loan, assetId: assets.phoneFund.assetId })
+      await clients.bank.accessLog.recordAccess({
+        subjectId: phoneHolder,
+        scope: "DataType",
+        purpose: Purpose.Loan,
+        assetId: assets.phoneFund.assetId,
+      })
     ).wait();
     expect(read.key).to.deep.equal(keys[0]);
   });
@@ -126,17 +145,27 @@ describe("sdk: consent and the access log", () => {
       expiresAt: (await now()) + 3600,
       maxReads: 3,
     };
-    const granted = await (await clients.relayer.consent.grantBySig(terms, await clients.relayer.consent.signGrant(phone, terms))).wait();
+    const granted = await (
+      await clients.relayer.consent.grantBySig(terms, await clients.relayer.consent.signGrant(phone, terms))
+    ).wait();
     expect(granted.grants.map((g) => g.key.consumer)).to.deep.equal([actors.school.address, actors.bank.address]);
     expect(granted.grants.every((g) => g.requestId === ZeroHash)).to.equal(true);
 
     const key = granted.grants[0].key;
-    const revoked = await (await clients.relayer.consent.revokeBySig(key, await clients.relayer.consent.signRevocation(phone, key))).wait();
+    const revoked = await (
+      await clients.relayer.consent.revokeBySig(key, await clients.relayer.consent.signRevocation(phone, key))
+    ).wait();
     expect(revoked).to.deep.include({ grantId: granted.grantIds[0], version: 1 });
     expect((await safe.consent.grantOf(key)).status).to.equal("Revoked");
     expect((await safe.consent.getGrant(granted.grantIds[1])).status).to.equal("Active");
 
-    const error = await thrown(() => clients.school.accessLog.recordAccess({ subjectId: phoneHolder, purpose: Purpose.Enrolment, assetId: key.target }));
+    const error = await thrown(() =>
+      clients.school.accessLog.recordAccess({
+        subjectId: phoneHolder,
+        purpose: Purpose.Enrolment,
+        assetId: key.target,
+      }),
+    );
     expect(error).to.have.property("reason", "GrantRevoked");
     expect(await ethers.provider.getBalance(phone.address)).to.equal(0n);
   });
@@ -144,10 +173,19 @@ describe("sdk: consent and the access log", () => {
   it("test_rejectBySig_and_cancel_setRequestStatus", async () => {
     const { clients, phone, phoneHolder, assets, safe } = await loadSdkFixture();
     const ask = async () =>
-      (await clients.bank.consent.requestAccess({ subjectId: phoneHolder, targets: [assets.phoneFund.assetId], purpose: Purpose.Loan, grantDuration: 60 })).wait();
+      (
+        await clients.bank.consent.requestAccess({
+          subjectId: phoneHolder,
+          targets: [assets.phoneFund.assetId],
+          purpose: Purpose.Loan,
+          grantDuration: 60,
+        })
+      ).wait();
     const rejected = await ask();
     const signature = await clients.relayer.consent.signRejection(phone, rejected.request, 9);
-    expect((await (await clients.relayer.consent.rejectBySig(rejected.request, 9, signature)).wait()).requestId).to.equal(rejected.requestId);
+    expect(
+      (await (await clients.relayer.consent.rejectBySig(rejected.request, 9, signature)).wait()).requestId,
+    ).to.equal(rejected.requestId);
     expect(await safe.consent.requestStatus(rejected.requestId)).to.equal("Rejected");
 
     const cancelled = await ask();
@@ -163,10 +201,18 @@ describe("sdk: consent and the access log", () => {
     const { clients, actors, assets } = await loadSdkFixture();
     const assetId = assets.citizenFund.assetId;
     await (
-      await clients.citizen.consent.grant({ subjectId: CITIZEN, consumers: [actors.bank.address], targets: [assetId], purpose: Purpose.Loan, expiresAt: (await now()) + 3600 })
+      await clients.citizen.consent.grant({
+        subjectId: CITIZEN,
+        consumers: [actors.bank.address],
+        targets: [assetId],
+        purpose: Purpose.Loan,
+        expiresAt: (await now()) + 3600,
+      })
     ).wait();
     await (await clients.regulator.members.suspend(actors.bank.address, 2)).wait();
-    const error = await thrown(() => clients.bank.accessLog.recordAccess({ subjectId: CITIZEN, purpose: Purpose.Loan, assetId }));
+    const error = await thrown(() =>
+      clients.bank.accessLog.recordAccess({ subjectId: CITIZEN, purpose: Purpose.Loan, assetId }),
+    );
     expect(error).to.have.property("reason", "ConsumerNotActive");
   });
 });

@@ -42,7 +42,13 @@ describe("sdk: typed errors", () => {
     expect(error).to.be.instanceOf(ContractRevertedError);
     expect(error).to.be.instanceOf(DataSafeError);
     const denied = error as AccessDeniedError;
-    const grantId = grantIdOf({ subjectId: CITIZEN, consumer: actors.bank.address, scope: "Asset", target: assetId, purpose: Purpose.Loan });
+    const grantId = grantIdOf({
+      subjectId: CITIZEN,
+      consumer: actors.bank.address,
+      scope: "Asset",
+      target: assetId,
+      purpose: Purpose.Loan,
+    });
     expect(denied.errorName).to.equal("AccessDenied");
     expect(denied.args).to.deep.equal({ grantId, assetId, reason: "GrantExhausted" });
     expect(denied.reason).to.equal("GrantExhausted");
@@ -56,7 +62,11 @@ describe("sdk: typed errors", () => {
   it("test_recordAccess_withoutGrant_reasonNoGrant", async () => {
     const { clients, assets } = await loadSdkFixture();
     const error = await thrown(async () =>
-      clients.school.accessLog.recordAccess({ subjectId: CITIZEN, purpose: Purpose.Enrolment, assetId: assets.citizenHousehold.assetId }),
+      clients.school.accessLog.recordAccess({
+        subjectId: CITIZEN,
+        purpose: Purpose.Enrolment,
+        assetId: assets.citizenHousehold.assetId,
+      }),
     );
     expect((error as AccessDeniedError).reason).to.equal("NoGrant");
   });
@@ -95,7 +105,12 @@ describe("sdk: typed errors", () => {
   it("test_registerMember_withoutRole_governanceError", async () => {
     const { clients, actors } = await loadSdkFixture();
     const error = (await thrown(() =>
-      clients.bank.members.register({ account: actors.others[0].address, kind: "Consumer", name: "Rogue", encryptionKey: random32() }),
+      clients.bank.members.register({
+        account: actors.others[0].address,
+        kind: "Consumer",
+        name: "Rogue",
+        encryptionKey: random32(),
+      }),
     )) as ContractRevertedError<"AccessManagedUnauthorized">;
     expect(error.errorName).to.equal("AccessManagedUnauthorized");
     expect(error.args.caller).to.equal(actors.bank.address);
@@ -103,7 +118,9 @@ describe("sdk: typed errors", () => {
 
   it("test_catalog_unknownType_catalogErrorsDecodeToo", async () => {
     const { clients, actors } = await loadSdkFixture();
-    const error = (await thrown(() => clients.catalogAdmin.catalog.authoriseIssuer(99, actors.bank.address))) as ContractRevertedError;
+    const error = (await thrown(() =>
+      clients.catalogAdmin.catalog.authoriseIssuer(99, actors.bank.address),
+    )) as ContractRevertedError;
     expect(error.errorName).to.equal("DataTypeNotDefined");
     expect(error.args).to.deep.equal({ dataType: 99 });
   });
@@ -124,7 +141,9 @@ describe("sdk: typed errors", () => {
     await (await clients.relayer.consent.approveBySig(request, authorization)).wait();
     const second = await ask();
 
-    const error = (await thrown(() => clients.relayer.consent.approveBySig(second.request, authorization))) as ContractRevertedError<"InvalidSubjectNonce">;
+    const error = (await thrown(() =>
+      clients.relayer.consent.approveBySig(second.request, authorization),
+    )) as ContractRevertedError<"InvalidSubjectNonce">;
     expect(error.errorName).to.equal("InvalidSubjectNonce");
     expect(error.args).to.deep.equal({ subjectId: phoneHolder, currentNonce: 1n });
   });
@@ -140,7 +159,9 @@ describe("sdk: typed errors", () => {
     };
     const deadline = (await now()) - 1;
     const authorization = await clients.relayer.consent.signGrant(phone, terms, { deadline });
-    const error = (await thrown(() => clients.relayer.consent.grantBySig(terms, authorization))) as ContractRevertedError;
+    const error = (await thrown(() =>
+      clients.relayer.consent.grantBySig(terms, authorization),
+    )) as ContractRevertedError;
     expect(error.errorName).to.equal("SignatureExpired");
     expect(error.args).to.deep.equal({ deadline: BigInt(deadline) });
   });
@@ -149,7 +170,13 @@ describe("sdk: typed errors", () => {
     const { clients } = await loadSdkFixture();
     const target = dataTypeTarget(2 ** 40);
     const { request } = await (
-      await clients.bank.consent.requestAccess({ subjectId: CITIZEN, scope: "DataType", targets: [target], purpose: Purpose.Loan, grantDuration: 3600 })
+      await clients.bank.consent.requestAccess({
+        subjectId: CITIZEN,
+        scope: "DataType",
+        targets: [target],
+        purpose: Purpose.Loan,
+        grantDuration: 3600,
+      })
     ).wait();
     const error = (await thrown(() => clients.citizen.consent.approve(request))) as ContractRevertedError;
     expect(error.errorName).to.equal("InvalidDataTypeTarget");
@@ -158,10 +185,14 @@ describe("sdk: typed errors", () => {
 
   it("test_write_invalidInput_throwsBeforeSending", async () => {
     const { clients } = await loadSdkFixture();
-    const error = await thrown(() => clients.publicSecurity.assets.issue({ subjectId: "0x1234", dataType: 1, contentCommitment: ZeroHash }));
+    const error = await thrown(() =>
+      clients.publicSecurity.assets.issue({ subjectId: "0x1234", dataType: 1, contentCommitment: ZeroHash }),
+    );
     expect(error).to.be.instanceOf(InvalidInputError);
     expect((error as InvalidInputError).field).to.equal("subjectId");
-    const tooBig = await thrown(() => clients.publicSecurity.assets.issue({ subjectId: CITIZEN, dataType: 2 ** 32, contentCommitment: random32() }));
+    const tooBig = await thrown(() =>
+      clients.publicSecurity.assets.issue({ subjectId: CITIZEN, dataType: 2 ** 32, contentCommitment: random32() }),
+    );
     expect((tooBig as InvalidInputError).field).to.equal("dataType");
   });
 
@@ -179,11 +210,19 @@ describe("sdk: typed errors", () => {
       hash: ZeroHash,
       to: await dataSafe.getAddress(),
       from: actors.bank.address,
-      data: dataSafe.interface.encodeFunctionData("recordAccess", [CITIZEN, 0, Purpose.Loan, assets.citizenFund.assetId]),
+      data: dataSafe.interface.encodeFunctionData("recordAccess", [
+        CITIZEN,
+        0,
+        Purpose.Loan,
+        assets.citizenFund.assetId,
+      ]),
       value: 0n,
       provider: ethers.provider,
       wait: async () => {
-        throw makeError("transaction execution reverted", "CALL_EXCEPTION", { data: null, receipt: { blockNumber: minedIn } } as never);
+        throw makeError("transaction execution reverted", "CALL_EXCEPTION", {
+          data: null,
+          receipt: { blockNumber: minedIn },
+        } as never);
       },
     };
     const pending = new PendingTransaction(response as never, "recordAccess", () => ({}));
@@ -196,10 +235,16 @@ describe("sdk: typed errors", () => {
 
   it("test_decodeRevertData_builtinAndUnknown", () => {
     const coder = AbiCoder.defaultAbiCoder();
-    const message = decodeRevertData(id("Error(string)").slice(0, 10) + coder.encode(["string"], ["boom"]).slice(2), "call");
+    const message = decodeRevertData(
+      id("Error(string)").slice(0, 10) + coder.encode(["string"], ["boom"]).slice(2),
+      "call",
+    );
     expect(message?.errorName).to.equal("Error");
     expect(message?.args).to.deep.equal({ message: "boom" });
-    const panic = decodeRevertData(id("Panic(uint256)").slice(0, 10) + coder.encode(["uint256"], [0x11]).slice(2), "call");
+    const panic = decodeRevertData(
+      id("Panic(uint256)").slice(0, 10) + coder.encode(["uint256"], [0x11]).slice(2),
+      "call",
+    );
     expect(panic?.args).to.deep.equal({ code: 0x11n });
     expect(decodeRevertData("0xdeadbeef", "call")).to.equal(undefined);
   });

@@ -17,9 +17,16 @@ describe("sdk: the trail from events", () => {
         grantDuration: 86_400,
       })
     ).wait();
-    await (await clients.relayer.consent.approveBySig(request, await clients.relayer.consent.signApproval(phone, request))).wait();
+    await (
+      await clients.relayer.consent.approveBySig(request, await clients.relayer.consent.signApproval(phone, request))
+    ).wait();
     const bankRead = await (
-      await clients.bank.accessLog.recordAccess({ subjectId: phoneHolder, scope: "DataType", purpose: Purpose.Loan, assetId: assets.phoneFund.assetId })
+      await clients.bank.accessLog.recordAccess({
+        subjectId: phoneHolder,
+        scope: "DataType",
+        purpose: Purpose.Loan,
+        assetId: assets.phoneFund.assetId,
+      })
     ).wait();
     const loanFile = commitRecord({ loan: "TEST-LOAN-1" }).commitment;
     await (await clients.bank.accessLog.recordOutcome(bankRead, Outcome.LoanApproved, loanFile)).wait();
@@ -31,16 +38,34 @@ describe("sdk: the trail from events", () => {
       expiresAt: (await now()) + 3600,
       maxReads: 2,
     };
-    await (await clients.relayer.consent.grantBySig(terms, await clients.relayer.consent.signGrant(phone, terms))).wait();
+    await (
+      await clients.relayer.consent.grantBySig(terms, await clients.relayer.consent.signGrant(phone, terms))
+    ).wait();
     await networkHelpers.time.increase(60);
     const schoolRead = await (
-      await clients.school.accessLog.recordAccess({ subjectId: phoneHolder, purpose: Purpose.Enrolment, assetId: assets.phoneHousehold.assetId })
+      await clients.school.accessLog.recordAccess({
+        subjectId: phoneHolder,
+        purpose: Purpose.Enrolment,
+        assetId: assets.phoneHousehold.assetId,
+      })
     ).wait();
     // Another holder's read stays out of this holder's record.
     await (
-      await clients.citizen.consent.grant({ subjectId: CITIZEN, consumers: [actors.bank.address], targets: [assets.citizenFund.assetId], purpose: Purpose.Loan, expiresAt: (await now()) + 3600 })
+      await clients.citizen.consent.grant({
+        subjectId: CITIZEN,
+        consumers: [actors.bank.address],
+        targets: [assets.citizenFund.assetId],
+        purpose: Purpose.Loan,
+        expiresAt: (await now()) + 3600,
+      })
     ).wait();
-    await (await clients.bank.accessLog.recordAccess({ subjectId: CITIZEN, purpose: Purpose.Loan, assetId: assets.citizenFund.assetId })).wait();
+    await (
+      await clients.bank.accessLog.recordAccess({
+        subjectId: CITIZEN,
+        purpose: Purpose.Loan,
+        assetId: assets.citizenFund.assetId,
+      })
+    ).wait();
 
     const usage = await safe.events.usageOf(phoneHolder);
 
@@ -108,8 +133,19 @@ describe("sdk: the trail from events", () => {
     const cancelled = await ask(3600);
     const open = await ask(7200);
     const expiring = await ask(60);
-    await (await clients.relayer.consent.approveBySig(approved.request, await clients.relayer.consent.signApproval(phone, approved.request))).wait();
-    await (await clients.relayer.consent.rejectBySig(rejected.request, 1, await clients.relayer.consent.signRejection(phone, rejected.request, 1))).wait();
+    await (
+      await clients.relayer.consent.approveBySig(
+        approved.request,
+        await clients.relayer.consent.signApproval(phone, approved.request),
+      )
+    ).wait();
+    await (
+      await clients.relayer.consent.rejectBySig(
+        rejected.request,
+        1,
+        await clients.relayer.consent.signRejection(phone, rejected.request, 1),
+      )
+    ).wait();
     await (await clients.bank.consent.cancel(cancelled.request)).wait();
     await networkHelpers.time.increase(120);
 
@@ -126,14 +162,20 @@ describe("sdk: the trail from events", () => {
     const rebuilt: AccessRequest = requests[3].request;
     expect(rebuilt).to.deep.equal(open.request);
     expect(requests[3].consumerName).to.equal("City Commercial Bank");
-    await (await clients.relayer.consent.approveBySig(rebuilt, await clients.relayer.consent.signApproval(phone, rebuilt))).wait();
+    await (
+      await clients.relayer.consent.approveBySig(rebuilt, await clients.relayer.consent.signApproval(phone, rebuilt))
+    ).wait();
     expect(await safe.consent.requestStatus(open.requestId)).to.equal("Approved");
   });
 
   it("test_assetsOf_showsTheSafeWithRevokedAndSuperseded", async () => {
     const { clients, assets, safe } = await loadSdkFixture();
     const next = await (
-      await clients.housingFund.assets.supersede(assets.citizenFund.key, { subjectId: CITIZEN, dataType: DataType.HousingFund, contentCommitment: commitRecord({ v: 2 }).commitment })
+      await clients.housingFund.assets.supersede(assets.citizenFund.key, {
+        subjectId: CITIZEN,
+        dataType: DataType.HousingFund,
+        contentCommitment: commitRecord({ v: 2 }).commitment,
+      })
     ).wait();
     await (await clients.publicSecurity.assets.revoke(assets.citizenHousehold.key, 3)).wait();
 

@@ -18,7 +18,12 @@ import { CITIZEN, DataType, deployWithParticipants, ethers, networkHelpers } fro
 export const Purpose = { Loan: 1, Enrolment: 2 } as const;
 export const Outcome = { LoanApproved: 1 } as const;
 
-export const householdRecord = { householdNumber: "TEST-HH-1", registrationType: "local", district: "Lixia", members: 3 };
+export const householdRecord = {
+  householdNumber: "TEST-HH-1",
+  registrationType: "local",
+  district: "Lixia",
+  members: 3,
+};
 export const fundRecord = { accountNumber: "TEST-HF-1", balance: 86400, paidUntil: "2025-09" };
 
 async function sdkFixture() {
@@ -38,12 +43,21 @@ async function sdkFixture() {
   // Each holder gets a household register (committed field by field) and a housing-fund record.
   const household = commitFields(householdRecord);
   const fund = commitRecord(fundRecord);
-  const issue = async (from: typeof a.publicSecurity, subjectId: Hex, dataType: number, contentCommitment: Hex): Promise<IssuedAsset> =>
-    (await as(from).assets.issue({ subjectId, dataType, contentCommitment })).wait();
+  const issue = async (
+    from: typeof a.publicSecurity,
+    subjectId: Hex,
+    dataType: number,
+    contentCommitment: Hex,
+  ): Promise<IssuedAsset> => (await as(from).assets.issue({ subjectId, dataType, contentCommitment })).wait();
   const assets = {
     citizenHousehold: await issue(a.publicSecurity, CITIZEN, DataType.HouseholdRegister, household.root),
     citizenFund: await issue(a.housingFundCentre, CITIZEN, DataType.HousingFund, fund.commitment),
-    phoneHousehold: await issue(a.publicSecurity, phoneHolder, DataType.HouseholdRegister, commitFields(householdRecord).root),
+    phoneHousehold: await issue(
+      a.publicSecurity,
+      phoneHolder,
+      DataType.HouseholdRegister,
+      commitFields(householdRecord).root,
+    ),
     phoneFund: await issue(a.housingFundCentre, phoneHolder, DataType.HousingFund, commitRecord(fundRecord).commitment),
   };
 

@@ -153,10 +153,11 @@ contract SignatureFuzzTest is Base {
         dataSafe.transferControl(ALICE, next);
         AccessRequest memory request = openRequest;
         uint256 deadline = block.timestamp + 1 hours;
-        Authorization memory old = _auth(ALICE_PK, _approveDigest(dataSafe, request, 0, deadline), 0, deadline);
+        // The hand-over moved the nonce to 1; the old key signs at it and is still refused.
+        Authorization memory old = _auth(ALICE_PK, _approveDigest(dataSafe, request, 1, deadline), 1, deadline);
         vm.expectRevert(abi.encodeWithSelector(IConsentManager.InvalidSignature.selector, ALICE, next));
         dataSafe.approveRequestBySig(request, old);
-        Authorization memory current = _auth(newPk, _approveDigest(dataSafe, request, 0, deadline), 0, deadline);
+        Authorization memory current = _auth(newPk, _approveDigest(dataSafe, request, 1, deadline), 1, deadline);
         bytes32[] memory ids = dataSafe.approveRequestBySig(request, current);
         assertEq(ids.length, 1, "approved by the new key");
     }

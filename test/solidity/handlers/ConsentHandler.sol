@@ -602,6 +602,7 @@ contract ConsentHandler is TestHelpers {
         vm.prank(subjects[s].controller);
         try dataSafe.transferControl(subjects[s].id, vm.addr(newKey)) {
             _retireKey(s, newKey);
+            subjects[s].nonce++; // a hand-over invalidates the previous key's outstanding signatures
         } catch {
             ghostOutcomeMismatches++;
         }
