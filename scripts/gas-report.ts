@@ -10,10 +10,11 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-import type { ContractTransactionResponse, Signer, TypedDataDomain } from "ethers";
+import type { ContractTransactionResponse, Signer, TypedDataDomain, TypedDataField } from "ethers";
 import { network } from "hardhat";
 
 import Permissions from "../deploy/modules/Permissions.js";
+import { type PrimaryType, TYPES } from "../sdk/index.js";
 import type { DataCatalog, DataSafe } from "../typechain-types/index.js";
 import { FAR_FUTURE, Kind, Scope, fixed32, typeTarget } from "./lib/deterministic.js";
 
@@ -137,11 +138,12 @@ const domain: TypedDataDomain = {
   chainId: (await ethers.provider.getNetwork()).chainId,
   verifyingContract: await ds.getAddress(),
 };
-const sign = (
-  signer: Signer,
-  types: Record<string, { name: string; type: string }[]>,
-  value: Record<string, unknown>,
-) => signer.signTypedData(domain, types, value);
+const sign = (signer: Signer, types: Record<string, TypedDataField[]>, value: Record<string, unknown>) =>
+  signer.signTypedData(domain, types, value);
+/** The SDK's EIP-712 types (tested equal to the contract's typehashes), as ethers takes them. */
+const typesOf = (primaryType: PrimaryType): Record<string, TypedDataField[]> => ({
+  [primaryType]: TYPES[primaryType].map((field) => ({ ...field })),
+});
 const nonceOf = async () => (await ds.getSubject(subject)).nonce;
 
 const requestOf = async (targets: string[], purpose: number) => {
@@ -175,17 +177,7 @@ const requestOf = async (targets: string[], purpose: number) => {
   await tx;
   const requestId = await ds.requestIdOf(request);
   const nonce = await nonceOf();
-  const signature = await sign(
-    holder,
-    {
-      ApproveAccessRequest: [
-        { name: "requestId", type: "bytes32" },
-        { name: "nonce", type: "uint256" },
-        { name: "deadline", type: "uint256" },
-      ],
-    },
-    { requestId, nonce, deadline: FAR_FUTURE },
-  );
+  const signature = await sign(holder, typesOf("ApproveAccessRequest"), { requestId, nonce, deadline: FAR_FUTURE });
   await gasOf(
     "approveRequestBySig (1 asset)",
     ds.connect(relayer).approveRequestBySig(request, { nonce, deadline: FAR_FUTURE, signature }),
@@ -220,23 +212,7 @@ await gasOf(
 {
   const t = terms([school.address], Scope.Asset, [fundId], 9);
   const nonce = await nonceOf();
-  const signature = await sign(
-    holder,
-    {
-      Grant: [
-        { name: "subjectId", type: "bytes32" },
-        { name: "consumers", type: "address[]" },
-        { name: "scope", type: "uint8" },
-        { name: "targets", type: "bytes32[]" },
-        { name: "purpose", type: "uint16" },
-        { name: "expiresAt", type: "uint40" },
-        { name: "maxReads", type: "uint32" },
-        { name: "nonce", type: "uint256" },
-        { name: "deadline", type: "uint256" },
-      ],
-    },
-    { ...t, nonce, deadline: FAR_FUTURE },
-  );
+  const signature = await sign(holder, typesOf("Grant"), { ...t, nonce, deadline: FAR_FUTURE });
   await gasOf(
     "grantBySig (1 consumer, 1 asset)",
     ds.connect(relayer).grantBySig(t, { nonce, deadline: FAR_FUTURE, signature }),
@@ -252,21 +228,7 @@ await gasOf("revoke", ds.connect(holder).revoke(grantKey));
 {
   const key = { subjectId: subject, consumer: school.address, scope: Scope.Asset, target: fundId, purpose: 9 };
   const nonce = await nonceOf();
-  const signature = await sign(
-    holder,
-    {
-      Revoke: [
-        { name: "subjectId", type: "bytes32" },
-        { name: "consumer", type: "address" },
-        { name: "scope", type: "uint8" },
-        { name: "target", type: "bytes32" },
-        { name: "purpose", type: "uint16" },
-        { name: "nonce", type: "uint256" },
-        { name: "deadline", type: "uint256" },
-      ],
-    },
-    { ...key, nonce, deadline: FAR_FUTURE },
-  );
+  const signature = await sign(holder, typesOf("Revoke"), { ...key, nonce, deadline: FAR_FUTURE });
   await gasOf("revokeBySig", ds.connect(relayer).revokeBySig(key, { nonce, deadline: FAR_FUTURE, signature }));
 }
 

@@ -16,7 +16,7 @@ import {
   random32,
   typeTarget,
 } from "../helpers/fixtures.js";
-import { type GrantKey, accessIdOf, issue } from "../helpers/consent.js";
+import { accessIdOf, grantBankHouseholdAndFund, issue } from "../helpers/consent.js";
 
 const { time } = networkHelpers;
 const DAY = 86_400;
@@ -49,41 +49,11 @@ async function expectDenied(
 async function withGrants() {
   const suite = await networkHelpers.loadFixture(deployWithParticipants);
   const { dataSafe, actors: a } = suite;
-  const household = await issue(dataSafe, a.publicSecurity, CITIZEN, DataType.HouseholdRegister);
-  const fund = await issue(dataSafe, a.housingFundCentre, CITIZEN, DataType.HousingFund);
-  const expiresAt = BigInt((await time.latest()) + 30 * DAY);
-  await dataSafe.connect(a.citizen).grant({
-    subjectId: CITIZEN,
-    consumers: [a.bank.address],
-    scope: GrantScope.Asset,
-    targets: [household.assetId],
+  const { household, fund, expiresAt, assetKey, typeKey } = await grantBankHouseholdAndFund(suite, {
     purpose: LOAN,
-    expiresAt,
+    days: 30,
     maxReads: 3,
   });
-  await dataSafe.connect(a.citizen).grant({
-    subjectId: CITIZEN,
-    consumers: [a.bank.address],
-    scope: GrantScope.DataType,
-    targets: [typeTarget(DataType.HousingFund)],
-    purpose: LOAN,
-    expiresAt,
-    maxReads: 3,
-  });
-  const assetKey: GrantKey = {
-    subjectId: CITIZEN,
-    consumer: a.bank.address,
-    scope: GrantScope.Asset,
-    target: household.assetId,
-    purpose: LOAN,
-  };
-  const typeKey: GrantKey = {
-    subjectId: CITIZEN,
-    consumer: a.bank.address,
-    scope: GrantScope.DataType,
-    target: typeTarget(DataType.HousingFund),
-    purpose: LOAN,
-  };
   return {
     ...suite,
     household,

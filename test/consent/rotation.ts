@@ -14,13 +14,12 @@ import {
   typeTarget,
 } from "../helpers/fixtures.js";
 import {
-  type GrantKey,
   type GrantTerms,
   accessIdOf,
   approveMessage,
   authorize,
+  grantBankHouseholdAndFund,
   grantMessage,
-  issue,
   makeRequest,
   nonceOf,
   rejectMessage,
@@ -38,41 +37,11 @@ const LOAN = 7;
 async function beforeRotation() {
   const suite = await networkHelpers.loadFixture(deployWithParticipants);
   const { dataSafe, actors: a } = suite;
-  const household = await issue(dataSafe, a.publicSecurity, CITIZEN, DataType.HouseholdRegister);
-  const fund = await issue(dataSafe, a.housingFundCentre, CITIZEN, DataType.HousingFund);
-  const expiresAt = BigInt((await time.latest()) + 60 * DAY);
-  await dataSafe.connect(a.citizen).grant({
-    subjectId: CITIZEN,
-    consumers: [a.bank.address],
-    scope: GrantScope.Asset,
-    targets: [household.assetId],
+  const { household, fund, expiresAt, assetKey, typeKey } = await grantBankHouseholdAndFund(suite, {
     purpose: LOAN,
-    expiresAt,
+    days: 60,
     maxReads: 10,
   });
-  await dataSafe.connect(a.citizen).grant({
-    subjectId: CITIZEN,
-    consumers: [a.bank.address],
-    scope: GrantScope.DataType,
-    targets: [typeTarget(DataType.HousingFund)],
-    purpose: LOAN,
-    expiresAt,
-    maxReads: 10,
-  });
-  const assetKey: GrantKey = {
-    subjectId: CITIZEN,
-    consumer: a.bank.address,
-    scope: GrantScope.Asset,
-    target: household.assetId,
-    purpose: LOAN,
-  };
-  const typeKey: GrantKey = {
-    subjectId: CITIZEN,
-    consumer: a.bank.address,
-    scope: GrantScope.DataType,
-    target: typeTarget(DataType.HousingFund),
-    purpose: LOAN,
-  };
   const { request, requestId } = await makeRequest(dataSafe, a.bank, {
     subjectId: CITIZEN,
     scope: GrantScope.DataType,

@@ -6,7 +6,17 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import { HDNodeWallet, type TypedDataDomain, type TypedDataField } from "ethers";
 
 import type { DataSafe } from "../../typechain-types/index.js";
-import { assetIdOf, ethers, newAsset, networkHelpers } from "./fixtures.js";
+import {
+  CITIZEN,
+  DataType,
+  GrantScope,
+  type Suite,
+  assetIdOf,
+  ethers,
+  newAsset,
+  networkHelpers,
+  typeTarget,
+} from "./fixtures.js";
 
 /** The standard test mnemonic; Hardhat's default accounts are derived from it. */
 export const TEST_MNEMONIC = "test test test test test test test test test test test junk";
@@ -300,3 +310,43 @@ export const accessIdOf = (grantId: string, version: bigint | number, readNumber
 
 /** Selector of a custom error, for asserting the 4-byte prefix of revert data. */
 export const selectorOf = (signature: string): string => ethers.id(signature).slice(0, 10);
+
+/**
+ * The citizen's household register and housing-fund record issued, and the bank granted the first
+ * by asset and the second by data type, for `purpose`, `days` long, `maxReads` reads each.
+ */
+export async function grantBankHouseholdAndFund(
+  suite: Suite,
+  { purpose, days, maxReads }: { purpose: number; days: number; maxReads: number },
+) {
+  const { dataSafe, actors: a } = suite;
+  const household = await issue(dataSafe, a.publicSecurity, CITIZEN, DataType.HouseholdRegister);
+  const fund = await issue(dataSafe, a.housingFundCentre, CITIZEN, DataType.HousingFund);
+  const expiresAt = BigInt((await networkHelpers.time.latest()) + days * 86_400);
+  const assetKey: GrantKey = {
+    subjectId: CITIZEN,
+    consumer: a.bank.address,
+    scope: GrantScope.Asset,
+    target: household.assetId,
+    purpose,
+  };
+  const typeKey: GrantKey = {
+    subjectId: CITIZEN,
+    consumer: a.bank.address,
+    scope: GrantScope.DataType,
+    target: typeTarget(DataType.HousingFund),
+    purpose,
+  };
+  for (const key of [assetKey, typeKey]) {
+    await dataSafe.connect(a.citizen).grant({
+      subjectId: CITIZEN,
+      consumers: [a.bank.address],
+      scope: key.scope,
+      targets: [key.target],
+      purpose,
+      expiresAt,
+      maxReads,
+    });
+  }
+  return { household, fund, expiresAt, assetKey, typeKey };
+}
