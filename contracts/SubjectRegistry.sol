@@ -42,16 +42,10 @@ abstract contract SubjectRegistry is ISubjectRegistry, MemberDirectory {
 
     /// @inheritdoc ISubjectRegistry
     function transferControl(bytes32 subjectId, address newController) external {
-        Subject storage subject = _controlledSubject(subjectId, _msgSender());
+        address controller = _msgSender();
+        Subject storage subject = _controlledSubject(subjectId, controller);
         if (newController == address(0)) revert InvalidSubject(subjectId, newController);
-        address previous = subject.controller;
-        subject.controller = newController;
-        // Signatures the previous key made and nobody has used die with its power, even if control
-        // later comes back to it. Same slot as the controller: no extra storage write.
-        uint48 nonce = subject.nonce + 1;
-        subject.nonce = nonce;
-        emit ControllerChanged(subjectId, previous, newController, previous);
-        emit NonceInvalidated(subjectId, nonce);
+        _changeController(subjectId, subject, newController, controller);
     }
 
     /// @inheritdoc ISubjectRegistry
@@ -83,23 +77,13 @@ abstract contract SubjectRegistry is ISubjectRegistry, MemberDirectory {
         if (block.timestamp < recovery.executableAt) revert RecoveryNotReady(subjectId, recovery.executableAt);
         // An authority suspended while its recovery waited (compromised, say) cannot complete it.
         _requireActiveMember(recovery.authority, MemberKind.IdentityAuthority);
-        Subject storage subject = _subjects[subjectId];
-        address previous = subject.controller;
-        subject.controller = recovery.newController;
-        // Signatures the lost key made and nobody has used yet die with it.
-        uint48 nonce = subject.nonce + 1;
-        subject.nonce = nonce;
         delete _recoveries[subjectId];
-        emit ControllerChanged(subjectId, previous, recovery.newController, _msgSender());
-        emit NonceInvalidated(subjectId, nonce);
+        _changeController(subjectId, _subjects[subjectId], recovery.newController, _msgSender());
     }
 
     /// @inheritdoc ISubjectRegistry
     function invalidateNonce(bytes32 subjectId) external {
-        Subject storage subject = _controlledSubject(subjectId, _msgSender());
-        uint48 nonce = subject.nonce + 1;
-        subject.nonce = nonce;
-        emit NonceInvalidated(subjectId, nonce);
+        emit NonceInvalidated(subjectId, _bumpNonce(_controlledSubject(subjectId, _msgSender())));
     }
 
     /// @inheritdoc ISubjectRegistry
@@ -140,6 +124,23 @@ abstract contract SubjectRegistry is ISubjectRegistry, MemberDirectory {
     function _existingSubject(bytes32 subjectId) internal view returns (Subject storage subject) {
         subject = _subjects[subjectId];
         if (subject.controller == address(0)) revert SubjectNotRegistered(subjectId);
+    }
+
+    /// @dev Moves control to `newController` and invalidates the signatures the previous key made
+    /// and nobody has used, so they stay dead even if control later comes back to that key. The
+    /// nonce shares the controller's slot: no extra storage write.
+    function _changeController(bytes32 subjectId, Subject storage subject, address newController, address by) private {
+        address previous = subject.controller;
+        subject.controller = newController;
+        uint48 nonce = _bumpNonce(subject);
+        emit ControllerChanged(subjectId, previous, newController, by);
+        emit NonceInvalidated(subjectId, nonce);
+    }
+
+    /// @dev Moves the subject's nonce on, which kills every signature made at the old one.
+    function _bumpNonce(Subject storage subject) private returns (uint48 nonce) {
+        nonce = subject.nonce + 1;
+        subject.nonce = nonce;
     }
 
     function _registerSubject(bytes32 subjectId, address controller, address authority) private {

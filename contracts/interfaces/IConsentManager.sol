@@ -18,8 +18,9 @@ import {
 /// the holder, the consumer, one asset or one data type, a purpose, an expiry and a maximum number
 /// of reads (1 = burn after reading), and the holder can revoke it at any time.
 ///
-/// Every holder act here, and the holder's return request of the asset registry, can be done by the controller's transaction or by its EIP-712 signature
-/// submitted by anyone (a phone signs, a relayer pays). Signatures carry the holder's nonce and a
+/// Every holder act here, and the holder's return request of the asset registry, can be done by
+/// the controller's transaction or by its EIP-712 signature submitted by anyone (a phone signs, a
+/// relayer pays). Signatures carry the holder's nonce and a
 /// deadline, are bound to this chain and this deployment, and are checked with EIP-1271 when the
 /// controller is a contract wallet. `invalidateNonce` cancels every outstanding signature.
 interface IConsentManager {
