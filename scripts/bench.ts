@@ -24,7 +24,7 @@ import { network } from "hardhat";
 
 import Permissions from "../deploy/modules/Permissions.js";
 import type { DataCatalog, DataSafe } from "../typechain-types/index.js";
-import { FAR_FUTURE, Kind, Scope, fixed32 } from "./lib/deterministic.js";
+import { FAR_FUTURE, Kind, fixed32 } from "./lib/deterministic.js";
 
 const require = createRequire(import.meta.url);
 const RESULTS = fileURLToPath(new URL("../bench/results.json", import.meta.url));
@@ -180,4 +180,3 @@ console.log("records/s is wall-clock on the embedded network (EDR) on this machi
 mkdirSync(fileURLToPath(new URL("../bench/", import.meta.url)), { recursive: true });
 writeFileSync(RESULTS, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, rows }, null, 2)}\n`);
 console.log(`saved ${RESULTS}`);
-void Scope;

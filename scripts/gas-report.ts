@@ -14,9 +14,9 @@ import type { ContractTransactionResponse, Signer, TypedDataDomain, TypedDataFie
 import { network } from "hardhat";
 
 import Permissions from "../deploy/modules/Permissions.js";
-import { type PrimaryType, TYPES } from "../sdk/index.js";
+import { type PrimaryType, TYPES, dataTypeTarget } from "../sdk/index.js";
 import type { DataCatalog, DataSafe } from "../typechain-types/index.js";
-import { FAR_FUTURE, Kind, Scope, fixed32, typeTarget } from "./lib/deterministic.js";
+import { FAR_FUTURE, Kind, Scope, fixed32 } from "./lib/deterministic.js";
 
 const SNAPSHOT = fileURLToPath(new URL("../gas-snapshot.json", import.meta.url));
 
@@ -203,7 +203,7 @@ await gasOf(
 );
 await gasOf(
   "grant (1 consumer, 1 data type)",
-  ds.connect(holder).grant(terms([school.address], Scope.DataType, [typeTarget(2)], 7)),
+  ds.connect(holder).grant(terms([school.address], Scope.DataType, [dataTypeTarget(2)], 7)),
 );
 await gasOf(
   "grant (2 consumers, 2 assets)",
