@@ -37,7 +37,7 @@ abstract contract AccessLog is IAccessLog, ConsentManager {
         }
         stored.reads = readNumber;
         uint32 version = stored.version;
-        accessId = keccak256(abi.encode(grantId, version, readNumber));
+        accessId = _accessId(grantId, version, readNumber);
         emit AccessRecorded(
             grantId,
             subjectId,
@@ -61,13 +61,13 @@ abstract contract AccessLog is IAccessLog, ConsentManager {
     ) external {
         address consumer = _msgSender();
         _requireActiveMember(consumer, MemberKind.Consumer);
-        bytes32 grantId = keccak256(abi.encode(key));
+        bytes32 grantId = grantIdOf(key);
         Grant storage stored = _grant(grantId);
         if (key.consumer != consumer || stored.version != version || readNumber == 0 || readNumber > stored.reads) {
             revert UnknownAccess(grantId, version, readNumber);
         }
         if (outcome == 0) revert InvalidOutcome();
-        bytes32 accessId = keccak256(abi.encode(grantId, version, readNumber));
+        bytes32 accessId = _accessId(grantId, version, readNumber);
         if (_outcomes[accessId] != 0) revert OutcomeAlreadyRecorded(accessId);
         _outcomes[accessId] = outcome;
         emit AccessOutcomeRecorded(accessId, grantId, consumer, outcome, outcomeReference);
@@ -87,6 +87,11 @@ abstract contract AccessLog is IAccessLog, ConsentManager {
     /// @inheritdoc IAccessLog
     function outcomeOf(bytes32 accessId) external view returns (uint16) {
         return _outcomes[accessId];
+    }
+
+    /// @dev The id of a read: the grant, its version and the read's number in that version.
+    function _accessId(bytes32 grantId, uint32 version, uint32 readNumber) private pure returns (bytes32) {
+        return keccak256(abi.encode(grantId, version, readNumber));
     }
 
     /// @dev Every condition of a read, in a fixed order: consumer, asset, grant. For a data-type

@@ -225,7 +225,7 @@ abstract contract ConsentManager is IConsentManager, AssetRegistry, EIP712 {
     }
 
     /// @inheritdoc IConsentManager
-    function grantIdOf(GrantKey calldata key) external pure returns (bytes32) {
+    function grantIdOf(GrantKey calldata key) public pure returns (bytes32) {
         return keccak256(abi.encode(key));
     }
 
@@ -333,7 +333,7 @@ abstract contract ConsentManager is IConsentManager, AssetRegistry, EIP712 {
     }
 
     function _revokeGrant(GrantKey calldata key) private {
-        bytes32 grantId = keccak256(abi.encode(key));
+        bytes32 grantId = grantIdOf(key);
         Grant storage stored = _grants[grantId];
         if (stored.status != GrantStatus.Active) revert GrantNotActive(grantId, stored.status);
         stored.status = GrantStatus.Revoked;
