@@ -155,6 +155,8 @@ export class Events {
     ]);
     const assetById = new Map(issued.map((a) => [a.args.assetId, a.args]));
     const outcomeById = new Map(outcomes.map((o) => [o.args.accessId, o.args]));
+    // A read names its grant version; its terms are in that version's GrantIssued.
+    const grantByVersion = new Map(grants.map((g) => [`${g.args.grantId}/${g.args.version}`, g]));
     const [names, typeNames, times] = await Promise.all([
       this.#memberNames([...reads.map((r) => r.args.consumer), ...issued.map((a) => a.args.issuer)], range),
       this.#dataTypeNames(
@@ -166,8 +168,7 @@ export class Events {
     return reads.map((read) => {
       const { args } = read;
       const asset = assetById.get(args.assetId);
-      // The read names its grant version; its terms are in that version's GrantIssued.
-      const grant = grants.find((g) => g.args.grantId === args.grantId && g.args.version === args.version);
+      const grant = grantByVersion.get(`${args.grantId}/${args.version}`);
       const outcome = outcomeById.get(args.accessId);
       const dataType = asset ? Number(asset.dataType) : 0;
       return {
