@@ -6,7 +6,10 @@ import { Assets } from "./assets.js";
 import { Catalog } from "./catalog.js";
 import { Consent } from "./consent.js";
 import { Context } from "./context.js";
+import { SUITE_FUTURE_IDS, readIgnitionDeployment, suiteOf } from "./deployment.js";
+import { DeploymentRecordError, InvalidInputError } from "./errors.js";
 import { Events } from "./events.js";
+import type { LogQueryOptions } from "./logs.js";
 import { Members } from "./members.js";
 import { decodeRevert } from "./revert.js";
 import { address } from "./requests.js";
@@ -19,6 +22,17 @@ export interface DataSafeAddresses {
   address: Address;
   /** The data catalog. */
   catalogAddress: Address;
+}
+
+/** How a client reads history. */
+export interface DataSafeClientOptions {
+  /**
+   * The block the suite was deployed in (`readIgnitionDeployment` finds it): history queries start
+   * there unless given a range. Default 0, the whole chain.
+   */
+  fromBlock?: number;
+  /** Page size, retries and concurrency of `eth_getLogs` (see `LOG_QUERY_DEFAULTS`). */
+  logQuery?: LogQueryOptions;
 }
 
 /**
@@ -46,17 +60,27 @@ export class DataSafeClient {
   readonly consent: Consent;
   readonly accessLog: AccessLog;
   readonly events: Events;
+  /** The first block history queries read by default. */
+  readonly fromBlock: number;
+  readonly #options: DataSafeClientOptions;
   readonly #ctx: Context;
 
   /**
    * @param addresses the core and catalog addresses (see `DataSafeClient.at` to look the catalog up)
    * @param runner a Signer to write and sign, or a Provider to read
+   * @param options where history starts and how it is read
    */
-  constructor(addresses: DataSafeAddresses, runner: ContractRunner) {
+  constructor(addresses: DataSafeAddresses, runner: ContractRunner, options: DataSafeClientOptions = {}) {
     this.address = address("address", addresses.address);
     this.catalogAddress = address("catalogAddress", addresses.catalogAddress);
     this.runner = runner;
-    this.#ctx = new Context(this.address, this.catalogAddress, runner);
+    const fromBlock = options.fromBlock ?? 0;
+    if (!Number.isSafeInteger(fromBlock) || fromBlock < 0) {
+      throw new InvalidInputError("options.fromBlock", `expected a block number, got ${String(fromBlock)}`);
+    }
+    this.fromBlock = fromBlock;
+    this.#options = { ...options };
+    this.#ctx = new Context(this.address, this.catalogAddress, runner, { fromBlock, logQuery: options.logQuery ?? {} });
     this.members = new Members(this.#ctx);
     this.catalog = new Catalog(this.#ctx);
     this.subjects = new Subjects(this.#ctx);
@@ -68,9 +92,13 @@ export class DataSafeClient {
 
   /**
    * A client of the deployment at `address`, its catalog read from the chain.
-   * @example const safe = await DataSafeClient.at("0x…", provider);
+   * @example const safe = await DataSafeClient.at("0x…", provider, { fromBlock: 1_204_311 });
    */
-  static async at(dataSafeAddress: Address, runner: ContractRunner): Promise<DataSafeClient> {
+  static async at(
+    dataSafeAddress: Address,
+    runner: ContractRunner,
+    options: DataSafeClientOptions = {},
+  ): Promise<DataSafeClient> {
     const core = DataSafe__factory.connect(address("address", dataSafeAddress), runner);
     let catalogAddress: Address;
     try {
@@ -78,15 +106,47 @@ export class DataSafeClient {
     } catch (error) {
       throw decodeRevert(error, "catalog");
     }
-    return new DataSafeClient({ address: dataSafeAddress, catalogAddress }, runner);
+    return new DataSafeClient({ address: dataSafeAddress, catalogAddress }, runner, options);
   }
 
   /**
-   * The same deployment, acting as another account.
+   * A client of the suite an Ignition deployment folder records: its addresses, and its deployment
+   * block as `fromBlock` (unless `options.fromBlock` says otherwise). Checks that the runner's
+   * chain is the deployment's.
+   * @param deploymentDir e.g. `deploy/deployments/chain-1337`
+   * @param futureIds the Ignition future ids of the core and catalog, if not the suite's modules'
+   * @throws DeploymentRecordError if the folder lacks the suite or records another chain
+   * @example const safe = await DataSafeClient.fromDeployment("deploy/deployments/chain-1337", provider);
+   */
+  static async fromDeployment(
+    deploymentDir: string,
+    runner: ContractRunner,
+    options: DataSafeClientOptions & { futureIds?: { dataSafe: string; catalog: string } } = {},
+  ): Promise<DataSafeClient> {
+    const deployment = await readIgnitionDeployment(deploymentDir);
+    const suite = suiteOf(deployment, options.futureIds ?? SUITE_FUTURE_IDS);
+    const client = new DataSafeClient(suite, runner, {
+      fromBlock: options.fromBlock ?? suite.fromBlock,
+      logQuery: options.logQuery,
+    });
+    const chainId = await client.#ctx.chainId().catch((error: unknown) => {
+      throw decodeRevert(error, "getNetwork");
+    });
+    if (chainId !== BigInt(deployment.chainId)) {
+      throw new DeploymentRecordError(
+        deployment.source,
+        `records chain ${deployment.chainId}, the node serves ${chainId}`,
+      );
+    }
+    return client;
+  }
+
+  /**
+   * The same deployment, acting as another account; history is read as by this client.
    * @example const bank = safe.connect(bankSigner);
    */
   connect(runner: ContractRunner): DataSafeClient {
-    return new DataSafeClient({ address: this.address, catalogAddress: this.catalogAddress }, runner);
+    return new DataSafeClient({ address: this.address, catalogAddress: this.catalogAddress }, runner, this.#options);
   }
 
   /** The TypeChain contracts, for what the SDK does not wrap. */

@@ -2,6 +2,7 @@ import type { ContractRunner, ContractTransactionResponse, Provider, Transaction
 
 import { type DataCatalog, DataCatalog__factory, type DataSafe, DataSafe__factory } from "../typechain-types/index.js";
 import { DataSafeError, SignerRequiredError } from "./errors.js";
+import { LogReader, type LogQueryOptions } from "./logs.js";
 import { decodeRevert } from "./revert.js";
 import { PendingTransaction } from "./transaction.js";
 import type { Address } from "./types.js";
@@ -15,12 +16,23 @@ export class Context {
   readonly dataSafe: DataSafe;
   readonly catalog: DataCatalog;
   readonly runner: ContractRunner;
+  /** The first block history is read from by default: the deployment block when known, else 0. */
+  readonly fromBlock: number;
+  /** Pages, retries and throttles the reads of history. */
+  readonly logs: LogReader;
   #chainId: bigint | undefined;
 
-  constructor(dataSafeAddress: Address, catalogAddress: Address, runner: ContractRunner) {
+  constructor(
+    dataSafeAddress: Address,
+    catalogAddress: Address,
+    runner: ContractRunner,
+    history: { fromBlock: number; logQuery: LogQueryOptions },
+  ) {
     this.runner = runner;
     this.dataSafe = DataSafe__factory.connect(dataSafeAddress, runner);
     this.catalog = DataCatalog__factory.connect(catalogAddress, runner);
+    this.fromBlock = history.fromBlock;
+    this.logs = new LogReader(() => this.provider, history.logQuery);
   }
 
   /** The provider behind the runner. */

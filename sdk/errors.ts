@@ -207,6 +207,61 @@ export class DomainMismatchError extends DataSafeError {
   }
 }
 
+/** Why a log query gave up: the node kept failing, refused a one-block page as too large, or refused the query outright. */
+export type LogQueryFailure = "RetriesExhausted" | "TooLarge" | "Rejected";
+
+/**
+ * An `eth_getLogs` page failed for good: `fromBlock`..`toBlock` is the page, `rpcMessage` what the
+ * node said last. The trail it was part of is incomplete, so nothing is returned.
+ */
+export class LogQueryError extends DataSafeError {
+  /** What the SDK was reading, e.g. `getLogs AccessRecorded`. */
+  readonly action: string;
+  readonly fromBlock: number;
+  readonly toBlock: number;
+  readonly reason: LogQueryFailure;
+  /** Requests sent for this page, the failed last one included. */
+  readonly attempts: number;
+  /** The node's (or the transport's) message for the last failure. */
+  readonly rpcMessage: string;
+
+  constructor(
+    options: DataSafeErrorOptions & {
+      action: string;
+      fromBlock: number;
+      toBlock: number;
+      reason: LogQueryFailure;
+      attempts: number;
+      rpcMessage: string;
+    },
+  ) {
+    const tries = options.attempts === 1 ? "1 attempt" : `${options.attempts} attempts`;
+    super(
+      `${options.action} failed for blocks ${options.fromBlock}-${options.toBlock} after ${tries}: ${options.rpcMessage}`,
+      options,
+    );
+    this.name = "LogQueryError";
+    this.action = options.action;
+    this.fromBlock = options.fromBlock;
+    this.toBlock = options.toBlock;
+    this.reason = options.reason;
+    this.attempts = options.attempts;
+    this.rpcMessage = options.rpcMessage;
+  }
+}
+
+/** An Ignition deployment folder is missing, unreadable, or lacks what was asked of it. */
+export class DeploymentRecordError extends DataSafeError {
+  /** The folder or file read. */
+  readonly path: string;
+
+  constructor(path: string, shortMessage: string, options: DataSafeErrorOptions = {}) {
+    super(`${path}: ${shortMessage}`, options);
+    this.name = "DeploymentRecordError";
+    this.path = path;
+  }
+}
+
 function formatArgs(args: object): string {
   return Object.entries(args)
     .map(([key, value]) => `${key}: ${typeof value === "bigint" ? value.toString() : JSON.stringify(value)}`)

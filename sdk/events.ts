@@ -4,17 +4,22 @@ import type { TypedContractEvent, TypedLogDescription } from "../typechain-types
 import { type AccessRequestStatus, type AssetStatus, enumName } from "./constants.js";
 import { accessRequestOf } from "./consent.js";
 import type { Context } from "./context.js";
-import { decodeRevert } from "./revert.js";
+import { InvalidInputError } from "./errors.js";
+import type { BlockSpan } from "./logs.js";
 import { bytes32 } from "./requests.js";
 import type { AccessRequest, Address, AssetKey, GrantKey, Hex } from "./types.js";
 
 /**
  * The trail, rebuilt from events alone (no contract state is read): what a holder's safe-box app
  * shows ("who used my data, when, for what") and what an auditor reconstructs. Names of members and
- * data types come from their registration events too.
+ * data types come from their registration events too. Every query is read in pages, with retries,
+ * from the client's `fromBlock` (see logs.ts).
  */
 
-/** Blocks to search; default the whole chain. */
+/**
+ * Blocks to search, both ends included; default from the client's `fromBlock` (its deployment
+ * block when known) to the latest block, read once when the query starts.
+ */
 export interface BlockRange {
   fromBlock?: number;
   toBlock?: number | "latest";
@@ -133,7 +138,8 @@ export class Events {
    * Every recorded read matching a holder and/or a consumer (both optional: the whole trail for a
    * regulator), oldest first.
    */
-  async accessTrail(filter: { subjectId?: Hex; consumer?: Address }, range: BlockRange = {}): Promise<UsageRecord[]> {
+  async accessTrail(filter: { subjectId?: Hex; consumer?: Address }, blocks: BlockRange = {}): Promise<UsageRecord[]> {
+    const range = await this.#span(blocks);
     const ds = this.#ctx.dataSafe;
     const reads = await this.#logs(
       ds,
@@ -197,7 +203,8 @@ export class Events {
   }
 
   /** The access requests made to a holder, oldest first, with their status. */
-  async requestsOf(subjectId: Hex, range: BlockRange = {}): Promise<HolderRequest[]> {
+  async requestsOf(subjectId: Hex, blocks: BlockRange = {}): Promise<HolderRequest[]> {
+    const range = await this.#span(blocks);
     const ds = this.#ctx.dataSafe;
     const id = bytes32("subjectId", subjectId);
     const requested = await this.#logs(ds, ds.getEvent("AccessRequested"), [null, id], range);
@@ -233,7 +240,8 @@ export class Events {
   }
 
   /** A holder's assets (its digital safe), oldest first, with their current status. */
-  async assetsOf(subjectId: Hex, range: BlockRange = {}): Promise<HolderAsset[]> {
+  async assetsOf(subjectId: Hex, blocks: BlockRange = {}): Promise<HolderAsset[]> {
+    const range = await this.#span(blocks);
     const ds = this.#ctx.dataSafe;
     const id = bytes32("subjectId", subjectId);
     const issued = await this.#logs(ds, ds.getEvent("AssetIssued"), [null, id], range);
@@ -284,7 +292,8 @@ export class Events {
   }
 
   /** A holder's grants in their latest versions, with reads used. */
-  async grantsOf(subjectId: Hex, range: BlockRange = {}): Promise<HolderGrant[]> {
+  async grantsOf(subjectId: Hex, blocks: BlockRange = {}): Promise<HolderGrant[]> {
+    const range = await this.#span(blocks);
     const ds = this.#ctx.dataSafe;
     const id = bytes32("subjectId", subjectId);
     const [issued, revoked, reads, now] = await Promise.all([
@@ -331,12 +340,30 @@ export class Events {
     });
   }
 
+  /** The blocks a query reads: `requested`, its open ends filled from the client and the chain. */
+  async #span(requested: BlockRange): Promise<BlockSpan> {
+    const fromBlock = requested.fromBlock ?? this.#ctx.fromBlock;
+    const toBlock =
+      requested.toBlock === undefined || requested.toBlock === "latest"
+        ? await this.#ctx.logs.read("getBlockNumber", () => this.#ctx.provider.getBlockNumber())
+        : requested.toBlock;
+    for (const [field, value] of [
+      ["range.fromBlock", fromBlock],
+      ["range.toBlock", toBlock],
+    ] as const) {
+      if (!Number.isSafeInteger(value) || value < 0) {
+        throw new InvalidInputError(field, `expected a block number, got ${String(value)}`);
+      }
+    }
+    return { fromBlock, toBlock };
+  }
+
   /** Logs of `event` from `contract` matching `topics` (after the event's own), oldest first. */
   async #logs<E extends TypedContractEvent>(
     contract: { interface: { parseLog(log: Log): unknown }; target: unknown },
     event: E,
     topics: Topic[],
-    range: BlockRange,
+    range: BlockSpan,
   ): Promise<Decoded<E>[]> {
     const listAt = topics.findIndex((t) => Array.isArray(t));
     const list = listAt >= 0 ? unique(topics[listAt] as string[]) : [];
@@ -348,13 +375,10 @@ export class Events {
     }
     const results = await Promise.all(
       batches.map((batch) =>
-        this.#ctx.read(`getLogs ${event.fragment.name}`, () =>
-          this.#ctx.provider.getLogs({
-            address: String(contract.target),
-            topics: [event.fragment.topicHash, ...batch],
-            fromBlock: range.fromBlock ?? 0,
-            toBlock: range.toBlock ?? "latest",
-          }),
+        this.#ctx.logs.getLogs(
+          `getLogs ${event.fragment.name}`,
+          { address: String(contract.target), topics: [event.fragment.topicHash, ...batch] },
+          range,
         ),
       ),
     );
@@ -371,11 +395,14 @@ export class Events {
       });
   }
 
-  /** Registered names of members, lower-case address to name (the latest update wins). */
-  async #memberNames(accounts: Address[], range: BlockRange): Promise<Map<string, string>> {
+  /**
+   * Registered names of members, lower-case address to name (the latest update wins), read from
+   * the deployment on: a member registered before the range still has its name.
+   */
+  async #memberNames(accounts: Address[], range: BlockSpan): Promise<Map<string, string>> {
     const ds = this.#ctx.dataSafe;
     const topics = unique(accounts.map(addressTopic));
-    const from = { ...range, fromBlock: 0 };
+    const from = this.#sinceDeployment(range);
     const [registered, updated] = await Promise.all([
       this.#logs(ds, ds.getEvent("MemberRegistered"), [topics], from),
       this.#logs(ds, ds.getEvent("MemberUpdated"), [topics], from),
@@ -389,32 +416,35 @@ export class Events {
     return names;
   }
 
-  /** Names of data types, from the catalog's `DataTypeDefined` events. */
-  async #dataTypeNames(dataTypes: number[], range: BlockRange): Promise<Map<number, string>> {
+  /** Names of data types, from the catalog's `DataTypeDefined` events since the deployment. */
+  async #dataTypeNames(dataTypes: number[], range: BlockSpan): Promise<Map<number, string>> {
     const catalog = this.#ctx.catalog;
     const defined = await this.#logs(
       catalog,
       catalog.getEvent("DataTypeDefined"),
       [unique(dataTypes.map((t) => zeroPadValue(toBeHex(t), 32)))],
-      { ...range, fromBlock: 0 },
+      this.#sinceDeployment(range),
     );
     return new Map(defined.map((e) => [Number(e.args.dataType), e.args.name]));
   }
 
+  /** `range` widened back to the client's first block, for names defined before the range. */
+  #sinceDeployment(range: BlockSpan): BlockSpan {
+    return { fromBlock: Math.min(this.#ctx.fromBlock, range.fromBlock), toBlock: range.toBlock };
+  }
+
   async #timestamps(blockNumbers: number[]): Promise<Map<number, number>> {
     const distinct = [...new Set(blockNumbers)];
-    const blocks = await Promise.all(distinct.map((n) => this.#ctx.provider.getBlock(n)));
+    const blocks = await Promise.all(
+      distinct.map((n) => this.#ctx.logs.read("getBlock", () => this.#ctx.provider.getBlock(n))),
+    );
     return new Map(distinct.map((n, i) => [n, blocks[i]?.timestamp ?? 0]));
   }
 
   /** The time at the end of the range: when statuses like "Expired" are judged. */
-  async #endTime(range: BlockRange): Promise<number> {
-    try {
-      const block = await this.#ctx.provider.getBlock(range.toBlock ?? "latest");
-      return block?.timestamp ?? 0;
-    } catch (error) {
-      throw decodeRevert(error, "getBlock");
-    }
+  async #endTime(range: BlockSpan): Promise<number> {
+    const block = await this.#ctx.logs.read("getBlock", () => this.#ctx.provider.getBlock(range.toBlock));
+    return block?.timestamp ?? 0;
   }
 }
 

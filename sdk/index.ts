@@ -3,7 +3,25 @@
  * consent, access log) and the off-chain pieces integrators need (commitments, EIP-712 messages,
  * ids, the trail from events).
  */
-export { DataSafeClient, type DataSafeAddresses } from "./client.js";
+export { DataSafeClient, type DataSafeAddresses, type DataSafeClientOptions } from "./client.js";
+export {
+  SUITE_FUTURE_IDS,
+  deploymentBlockOf,
+  parseIgnitionJournal,
+  readIgnitionDeployment,
+  suiteOf,
+  type DeployedContract,
+  type IgnitionDeployment,
+} from "./deployment.js";
+export {
+  LOG_QUERY_DEFAULTS,
+  classifyLogError,
+  halves,
+  pageRanges,
+  type BlockSpan,
+  type LogErrorKind,
+  type LogQueryOptions,
+} from "./logs.js";
 
 export { Members, type RegisterMemberInput } from "./members.js";
 export { Catalog, type DefineDataTypeInput, schemaHashOf } from "./catalog.js";
@@ -26,13 +44,16 @@ export {
   AccessDeniedError,
   ContractRevertedError,
   DataSafeError,
+  DeploymentRecordError,
   DomainMismatchError,
   EventNotFoundError,
   InvalidInputError,
+  LogQueryError,
   SignerRequiredError,
   TransactionFailedError,
   UnknownRevertError,
   type DataSafeErrorOptions,
+  type LogQueryFailure,
   type RevertArgs,
   type RevertName,
 } from "./errors.js";
