@@ -154,9 +154,10 @@ export class Events {
     if (reads.length === 0) return [];
     const assetIds = unique(reads.map((r) => r.args.assetId));
     const grantIds = unique(reads.map((r) => r.args.grantId));
+    // The assets and grant versions a read names may predate the range.
     const [issued, grants, outcomes] = await Promise.all([
-      this.#logs(ds, ds.getEvent("AssetIssued"), [assetIds], range),
-      this.#logs(ds, ds.getEvent("GrantIssued"), [grantIds], range),
+      this.#logs(ds, ds.getEvent("AssetIssued"), [assetIds], this.#sinceDeployment(range)),
+      this.#logs(ds, ds.getEvent("GrantIssued"), [grantIds], this.#sinceDeployment(range)),
       this.#logs(ds, ds.getEvent("AccessOutcomeRecorded"), [reads.map((r) => r.args.accessId)], range),
     ]);
     const assetById = new Map(issued.map((a) => [a.args.assetId, a.args]));
@@ -428,7 +429,7 @@ export class Events {
     return new Map(defined.map((e) => [Number(e.args.dataType), e.args.name]));
   }
 
-  /** `range` widened back to the client's first block, for names defined before the range. */
+  /** `range` widened back to the client's first block, for what the range's events name but may predate it. */
   #sinceDeployment(range: BlockSpan): BlockSpan {
     return { fromBlock: Math.min(this.#ctx.fromBlock, range.fromBlock), toBlock: range.toBlock };
   }
