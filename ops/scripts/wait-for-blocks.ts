@@ -5,8 +5,9 @@
  *   npx tsx ops/scripts/wait-for-blocks.ts [--url http://127.0.0.1:8545] [--chain-id 1337]
  *     [--peers 4] [--blocks 2] [--timeout 300]
  *
- * Exits 0 once the node answers with the chain id, has at least --peers peers and has imported
- * --blocks blocks since the wait began; exits 1 after --timeout seconds, saying what was missing.
+ * Exits 0 once the node answers with the chain id, has at least --peers peers (0: not asked) and has
+ * imported --blocks blocks since the wait began; exits 1 after --timeout seconds, saying what was
+ * missing.
  */
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -68,7 +69,8 @@ export async function waitForBlocks({
         try {
           const state: ChainState = {
             chainId: Number(await rpc(url, "eth_chainId")),
-            peers: Number(await rpc(url, "net_peerCount")),
+            // Asked only when peers are wanted: a development node (hardhat node) has no net_peerCount.
+            peers: peers === 0 ? 0 : Number(await rpc(url, "net_peerCount")),
             head: Number(await rpc(url, "eth_blockNumber")),
           };
           if (state.chainId !== chainId) throw new Error(`the node serves chain ${state.chainId}, not ${chainId}`);
@@ -83,7 +85,7 @@ export async function waitForBlocks({
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
           if (message.startsWith("the node serves chain")) throw error;
-          missing = `no answer from ${url}: ${message}`;
+          missing = `${url} did not answer as expected: ${message}`;
           progress.update(missing);
         }
         await sleep(pollMs);

@@ -22,7 +22,7 @@ function documentedCommands(file: string): string[] {
     block
       .replace(/\\\n\s*/g, " ")
       .split("\n")
-      .map((line) => line.trim())
+      .map((line) => line.replace(/\s+#.*$/, "").trim())
       .filter((line) => line !== "" && !line.startsWith("#")),
   );
 }
