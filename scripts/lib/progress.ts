@@ -97,10 +97,11 @@ export async function buildWithProgress(
       };
       hre.hooks.registerHandlers("solidity", handlers);
       try {
-        // As `hardhat run` builds: contracts and, unless split, tests in one build.
-        await hre.tasks
-          .getTask("build")
-          .run({ quiet: true, noTests: hre.config.solidity.splitTestsCompilation, defaultBuildProfile });
+        // Build what the next command would, so that it finds everything cached: `ignition deploy`
+        // builds the production profile without the tests; `hardhat run` builds as `hardhat build`
+        // does (contracts and, unless compiled apart, tests), which `hardhat test` then reuses.
+        const noTests = profile === "production" || hre.config.solidity.splitTestsCompilation;
+        await hre.tasks.getTask("build").run({ quiet: true, noTests, defaultBuildProfile });
       } finally {
         hre.hooks.unregisterHandlers("solidity", handlers);
       }
