@@ -104,7 +104,7 @@ const readJson = (file: string, problems: string[]): unknown => {
 
 /**
  * Computes the allowlists from the generated nodes and the sources, in a stable order: deployer,
- * role accounts, organisations' accounts; generated nodes, organisations' nodes. An account named
+ * organisations' accounts, role accounts; generated nodes, organisations' nodes. An account named
  * twice (a regulator's role account is also its organisation's account) is listed once. Throws
  * AllowlistInputError naming the file and entry of every address or enode Besu would not take.
  */

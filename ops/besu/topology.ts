@@ -70,8 +70,8 @@ export const CONTAINER_PATHS = {
   genesis: "/network/genesis.json",
   data: "/opt/besu/data",
   nodeKey: "/opt/besu/data/key",
-  // In the data volume, which belongs to the besu user: Besu refuses a permissions file it cannot
-  // write (besu#2515), and a read-only bind mount would be one.
+  // In the data volume, which belongs to the besu user: Besu does not apply a permissions file it
+  // cannot write (besu#2515), and a read-only bind mount would be one.
   permissions: `/opt/besu/data/${PERMISSIONS_FILE}`,
 } as const;
 

@@ -191,7 +191,7 @@ const PERMISSIONS_INSTALL = new RegExp(
 
 /**
  * Local permissioning must be on for both lists, read from the file the installer puts in the data
- * volume, owned and writable by the besu user: Besu refuses a permissions file it cannot write
+ * volume, owned and writable by the besu user: Besu does not apply a permissions file it cannot write
  * (besu#2515), which any read-only mount of it would be.
  */
 function checkPermissionsFile(
@@ -223,7 +223,7 @@ function checkPermissionsFile(
   const install = PERMISSIONS_INSTALL.exec(installerScript);
   if (install === null) {
     problems.push(
-      `${where}: ${KEY_INSTALLER_SERVICE} does not install network/${PERMISSIONS_FILE} into the data volume owned by uid ${BESU_UID} (install -o ${BESU_UID} -g ${BESU_UID}): Besu refuses a permissions file it cannot write (besu#2515)`,
+      `${where}: ${KEY_INSTALLER_SERVICE} does not install network/${PERMISSIONS_FILE} into the data volume owned by uid ${BESU_UID} (install -o ${BESU_UID} -g ${BESU_UID}): Besu does not apply a permissions file it cannot write (besu#2515)`,
     );
   } else if ((Number(install[1]) & 0o6) !== 0o6) {
     problems.push(
@@ -768,7 +768,11 @@ function main(): void {
     process.exitCode = 1;
     return;
   }
-  console.log("Compose file, node configs" + (checkGenerated ? " and generated network" : "") + " are consistent.");
+  console.log(
+    checkGenerated
+      ? "Compose file, node configs and generated network are consistent."
+      : "Compose file and node configs are consistent.",
+  );
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) main();
