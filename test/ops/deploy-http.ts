@@ -66,7 +66,7 @@ const BUILD_PROFILE_ARGS_OR_PRODUCTION = PRODUCTION_BUILD_MATCHES
  * README.md's "Deploying" section, or the command after the node's in the runbook's "Rehearse
  * without Docker", joined across `\` continuations, comments dropped.
  */
-export function documentedDeployCommand(file: string, section: string): string {
+function documentedDeployCommand(file: string, section: string): string {
   const text = readFileSync(path.join(ROOT, file), "utf8");
   const body = text.slice(text.indexOf(section));
   const block = /```sh\n([\s\S]*?)```/.exec(body)?.[1];
