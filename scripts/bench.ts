@@ -2,7 +2,7 @@
  * Benchmark: datasafe beside its peer, the Ethereum Attestation Service 1.9.0 (deployed from the
  * artifacts its npm package ships), in the same run on the same embedded network. For each way of
  * putting a record on chain it measures gas per record and wall-clock records per second, prints a
- * table and saves it to bench/results.json.
+ * table and saves it to bench/results/chain.json (git-ignored: the committed figures are README.md's).
  *
  *   npm run bench
  */
@@ -27,7 +27,7 @@ import type { DataCatalog, DataSafe } from "../typechain-types/index.js";
 import { FAR_FUTURE, Kind, fixed32 } from "./lib/deterministic.js";
 
 const require = createRequire(import.meta.url);
-const RESULTS = fileURLToPath(new URL("../bench/results.json", import.meta.url));
+const RESULTS = fileURLToPath(new URL("../bench/results/chain.json", import.meta.url));
 // 50 records keep an EAS multiAttest (~234k gas each) under the 16.7M-gas transaction cap.
 const BATCH = 50;
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 20);
@@ -177,6 +177,6 @@ for (const r of rows) {
   );
 }
 console.log("records/s is wall-clock on the embedded network (EDR) on this machine, both systems in the same run.");
-mkdirSync(fileURLToPath(new URL("../bench/", import.meta.url)), { recursive: true });
+mkdirSync(fileURLToPath(new URL("../bench/results/", import.meta.url)), { recursive: true });
 writeFileSync(RESULTS, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, rows }, null, 2)}\n`);
 console.log(`saved ${RESULTS}`);

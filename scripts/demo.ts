@@ -7,7 +7,7 @@
  * (burn after reading), a school loses its grant, a regulator suspends the bank, and the citizen
  * reads back who used their data.
  *
- *   npx hardhat run scripts/demo.ts        (npm run demo)
+ *   npm run demo      (builds with progress, then: npx hardhat run --no-compile scripts/demo.ts)
  *
  * No personal data: identifiers are made up, and subject ids are salted commitments to them with a
  * pepper drawn at run time.
@@ -43,6 +43,7 @@ import {
   schemaOf,
   schemaURIOf,
 } from "./catalog.js";
+import { step as progressStep } from "./lib/progress.js";
 
 // --- how the story is printed ----------------------------------------------------------------------
 
@@ -118,16 +119,18 @@ const stats = { assets: 0, reads: 0, refusals: [] as string[], outcomes: 0, sign
 chapter("datasafe: government data returned to its owners, used only with their consent");
 
 section("The suite is deployed through the production Ignition modules");
-const deployed = await ignition.deploy(Permissions, {
-  parameters: {
-    Permissions: {
-      operator: operator.address,
-      memberAdmin: memberAdmin.address,
-      catalogAdmin: catalogAdmin.address,
-      regulator: regulator.address,
+const deployed = await progressStep("Deploying the suite through the Ignition modules", () =>
+  ignition.deploy(Permissions, {
+    parameters: {
+      Permissions: {
+        operator: operator.address,
+        memberAdmin: memberAdmin.address,
+        catalogAdmin: catalogAdmin.address,
+        regulator: regulator.address,
+      },
     },
-  },
-});
+  }),
+);
 const safe = new DataSafeClient(
   { address: await deployed.dataSafe.getAddress(), catalogAddress: await deployed.catalog.getAddress() },
   ethers.provider,

@@ -1,13 +1,15 @@
 /**
  * Writes what the private QBFT network needs and git must never hold: one node key per node, the
- * genesis (chain id, fork milestones, QBFT settings and the initial validator set in extraData)
- * and each node's bootnode list.
+ * genesis (chain id, fork milestones, QBFT settings and the initial validator set in extraData),
+ * each node's bootnode list, and the allowlists every node enforces (permissions_config.toml).
  *
- *   npx tsx ops/besu/generate-network.ts [--out <dir>] [--force]
+ *   npx tsx ops/besu/generate-network.ts --parameters deploy/parameters/besu.json \
+ *     --members deploy/parameters/besu-members.json [--out <dir>] [--force] [--dev]
  *
  * The default output folder is ops/besu/network, ignored by ops/besu/.gitignore. The script refuses
  * to write inside a git work tree unless git ignores the target, and refuses to overwrite an
- * existing network (its keys are the validators' identities) unless given --force.
+ * existing network (its keys are the validators' identities) unless given --force. It checks the
+ * allowlists' sources before it writes anything.
  */
 import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -18,7 +20,11 @@ import { parseArgs } from "node:util";
 import { Wallet, encodeRlp, getAddress } from "ethers";
 
 import { EVM_VERSION, PRIVATE_CHAIN_ID } from "../../hardhat.config.js";
+import { type AllowlistSources, type Allowlists, computeAllowlists, formatPermissions } from "./allowlists.js";
+import { networkFiles } from "./network-files.js";
 import { type BesuNode, DEFAULT_NETWORK_DIR, NODES, P2P_PORT, VALIDATORS } from "./topology.js";
+
+export { networkFiles } from "./network-files.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -127,16 +133,8 @@ export interface GeneratedNetwork {
   outDir: string;
   genesisPath: string;
   nodes: GeneratedNode[];
+  allowlists: Allowlists;
 }
-
-/** Where a generated file lives, so tests and the checker use the same names as the generator. */
-export const networkFiles = (outDir: string) => ({
-  genesis: path.join(outDir, "genesis.json"),
-  nodes: path.join(outDir, "nodes.json"),
-  key: (node: string) => path.join(outDir, node, "key"),
-  publicKey: (node: string) => path.join(outDir, node, "key.pub"),
-  env: (node: string) => path.join(outDir, node, "besu.env"),
-});
 
 /** Throws unless `dir` is outside any git work tree or ignored by git, and nothing in it is tracked. */
 export function assertKeysStayOutOfGit(dir: string): void {
@@ -165,7 +163,7 @@ export function assertKeysStayOutOfGit(dir: string): void {
   }
 }
 
-export interface GenerateOptions {
+export interface GenerateOptions extends AllowlistSources {
   outDir?: string;
   /** Replace an existing network (new keys: the old validators lose their identity). */
   force?: boolean;
@@ -174,16 +172,20 @@ export interface GenerateOptions {
 }
 
 /** Generates node keys, genesis and bootnode lists for the nodes of topology.ts into `outDir`. */
+/**
+ * Generates node keys, genesis, bootnode lists and allowlists for the nodes of topology.ts into
+ * `outDir`. Throws before writing anything if the allowlists' sources are not usable.
+ */
 export function generateNetwork({
   outDir = DEFAULT_OUT_DIR,
   force = false,
   timestamp,
-}: GenerateOptions = {}): GeneratedNetwork {
+  ...sources
+}: GenerateOptions): GeneratedNetwork {
   const dir = path.resolve(outDir);
   assertKeysStayOutOfGit(dir);
-  if (existsSync(dir) && readdirSync(dir).length > 0) {
-    if (!force) throw new Error(`${dir} already holds a network; pass --force to replace its keys and genesis`);
-    rmSync(dir, { recursive: true });
+  if (existsSync(dir) && readdirSync(dir).length > 0 && !force) {
+    throw new Error(`${dir} already holds a network; pass --force to replace its keys and genesis`);
   }
   const files = networkFiles(dir);
 
@@ -196,6 +198,9 @@ export function generateNetwork({
     enode: enodeOf(node),
     bootnodes: VALIDATORS.filter((validator) => validator.name !== node.name).map(enodeOf),
   }));
+  // Every bootnode is a generated node, so the nodes allowlist holds them all, as Besu requires.
+  const allowlists = computeAllowlists(nodes, sources);
+  if (existsSync(dir) && readdirSync(dir).length > 0) rmSync(dir, { recursive: true });
 
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   for (const node of nodes) {
@@ -216,7 +221,8 @@ export function generateNetwork({
   });
   writeFileSync(files.genesis, `${JSON.stringify(genesis, null, 2)}\n`);
   writeFileSync(files.nodes, `${JSON.stringify(nodes, null, 2)}\n`);
-  return { outDir: dir, genesisPath: files.genesis, nodes };
+  writeFileSync(files.permissions, formatPermissions(allowlists), { mode: 0o644 });
+  return { outDir: dir, genesisPath: files.genesis, nodes, allowlists };
 }
 
 function main(): void {
@@ -224,18 +230,41 @@ function main(): void {
     options: {
       out: { type: "string" },
       force: { type: "boolean", default: false },
+      parameters: { type: "string" },
+      members: { type: "string" },
+      dev: { type: "boolean", default: false },
       help: { type: "boolean", short: "h" },
     },
   });
+  const usage =
+    "usage: npx tsx ops/besu/generate-network.ts --parameters <ignition parameters.json> --members <members.json> [--out <dir>] [--force] [--dev]";
   if (values.help === true) {
-    console.log("usage: npx tsx ops/besu/generate-network.ts [--out <dir>] [--force]");
+    console.log(usage);
     return;
   }
-  const network = generateNetwork({ outDir: values.out, force: values.force });
+  if (values.parameters === undefined || values.members === undefined) {
+    console.error(
+      `${usage}\nThe accounts allowlist is built from the deployment parameters and the members file: ` +
+        "copy deploy/parameters/besu.example.json and besu-members.example.json and fill them in (ops/besu/README.md, step 1).",
+    );
+    process.exitCode = 2;
+    return;
+  }
+  const network = generateNetwork({
+    outDir: values.out,
+    force: values.force,
+    parametersFile: values.parameters,
+    membersFile: values.members,
+    allowDevelopmentAccounts: values.dev,
+  });
+  for (const warning of network.allowlists.warnings) console.warn(`⚠ ${warning}`);
   console.log(
     `Wrote a ${VALIDATORS.length}-validator QBFT network for chain ${PRIVATE_CHAIN_ID} (${EVM_VERSION}) to ${network.outDir}`,
   );
   for (const node of network.nodes) console.log(`  ${node.name.padEnd(11)} ${node.role.padEnd(9)} ${node.address}`);
+  console.log(
+    `Allowlists: ${network.allowlists.accounts.length} accounts may send transactions, ${network.allowlists.nodes.length} nodes may connect.`,
+  );
   console.log("Node keys are secrets: back them up offline; never commit them.");
 }
 

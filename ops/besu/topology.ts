@@ -40,6 +40,29 @@ export const RPC_HTTP_PORT = 8545;
  */
 export const RPC_HOST_BINDING = `127.0.0.1:${RPC_HTTP_PORT}`;
 
+/**
+ * Where JSON-RPC over HTTP listens inside each container. A validator serves it on the container's
+ * loopback only, for its health check: nothing outside the container reaches it. The RPC node
+ * listens on every interface of its container, because Docker forwards the published port (and the
+ * compose network) to the container's own address, not to its loopback.
+ */
+export const RPC_HTTP_HOST: Record<NodeRole, string> = { validator: "127.0.0.1", rpc: "0.0.0.0" };
+
+/**
+ * World-state storage by role. Validators need recent state only: Bonsai, Besu's default, small
+ * and fast. The RPC node answers auditors, who query the state at past blocks (`eth_call` and
+ * `eth_getStorageAt` at a block number): it keeps every block's state, as an archive node, with
+ * Forest. Besu 25.12 has an archive mode for Bonsai only as an experimental option
+ * (`X_BONSAI_ARCHIVE`); Besu's documentation says not to run an archive node on plain Bonsai.
+ */
+export const DATA_STORAGE_FORMAT: Record<NodeRole, string> = { validator: "BONSAI", rpc: "FOREST" };
+
+/** Besu's liveness endpoint, served on the JSON-RPC HTTP port: 200 once the node runs. */
+export const LIVENESS_PATH = "/liveness";
+
+/** The local permissioning file (accounts and nodes allowlists), one for every node. */
+export const PERMISSIONS_FILE = "permissions_config.toml";
+
 /** Paths inside the containers. */
 export const CONTAINER_PATHS = {
   config: "/config",
@@ -47,7 +70,13 @@ export const CONTAINER_PATHS = {
   genesis: "/network/genesis.json",
   data: "/opt/besu/data",
   nodeKey: "/opt/besu/data/key",
+  // In the data volume, which belongs to the besu user: Besu does not apply a permissions file it
+  // cannot write (besu#2515), and a read-only bind mount would be one.
+  permissions: `/opt/besu/data/${PERMISSIONS_FILE}`,
 } as const;
+
+/** The besu user of the hyperledger/besu image. */
+export const BESU_UID = 1000;
 
 /** The generated network folder, relative to ops/besu (git-ignored by ops/besu/.gitignore). */
 export const DEFAULT_NETWORK_DIR = "network";

@@ -1,11 +1,13 @@
 /**
  * Static checks of the Besu network kit, for a machine without a Docker engine and before any
  * `docker compose up`: the compose file against ops/besu/topology.ts and the node configs, and a
- * generated network folder against the project's chain id and EVM version.
+ * generated network folder (genesis, keys, bootnodes, allowlists) against the project's chain id
+ * and EVM version and, when given, the deployment parameters and members file.
  *
  *   npx tsx ops/scripts/check-compose.ts [--compose <file>] [--network <dir>]
+ *     [--parameters <ignition parameters.json> --members <members.json> [--dev]] [--previous <permissions.toml>]
  *
- * Prints one line per problem and exits non-zero if there is any.
+ * Prints one line per problem (✗) and per warning (⚠); exits non-zero if there is any problem.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
@@ -17,18 +19,34 @@ import { SigningKey, computeAddress, decodeRlp, getAddress } from "ethers";
 import { parse as parseYaml } from "yaml";
 
 import { EVM_VERSION, PRIVATE_CHAIN_ID } from "../../hardhat.config.js";
+import {
+  AllowlistInputError,
+  type AllowlistSources,
+  computeAllowlists,
+  enodeKey,
+  parseEnode,
+  readPermissions,
+} from "../besu/allowlists.js";
+import { type TomlValue, readBesuToml } from "../besu/besu-toml.js";
 import { LATER_MILESTONES, QBFT_MIX_HASH, milestonesFor, networkFiles } from "../besu/generate-network.js";
 import {
+  BESU_UID,
   type BesuNode,
   CONTAINER_PATHS,
+  DATA_STORAGE_FORMAT,
   DEFAULT_NETWORK_DIR,
+  LIVENESS_PATH,
   NODES,
   P2P_PORT,
+  PERMISSIONS_FILE,
   RPC_HOST_BINDING,
+  RPC_HTTP_HOST,
   RPC_HTTP_PORT,
   SUBNET,
   VALIDATORS,
 } from "../besu/topology.js";
+
+export { readBesuToml } from "../besu/besu-toml.js";
 
 const BESU_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "besu");
 export const DEFAULT_COMPOSE_FILE = path.join(BESU_DIR, "docker-compose.yml");
@@ -42,34 +60,18 @@ const PINNED_BESU_IMAGE = /^hyperledger\/besu:\d+\.\d+\.\d+$/;
 /** JSON-RPC namespaces that must never be served to applications. */
 const PRIVILEGED_APIS = ["ADMIN", "DEBUG", "MINER", "QBFT", "IBFT", "CLIQUE", "PERM", "PLUGINS", "TRACE"];
 
-type TomlValue = string | number | boolean | string[];
-
-/**
- * Reads a Besu config file. Besu configs here are flat `key=value` lines whose values are TOML
- * strings, integers, booleans or arrays of strings: each is also valid JSON, which is how it is read.
- */
-export function readBesuToml(file: string): Record<string, TomlValue> {
-  const config: Record<string, TomlValue> = {};
-  readFileSync(file, "utf8")
-    .split("\n")
-    .forEach((raw, index) => {
-      const line = raw.trim();
-      if (line === "" || line.startsWith("#")) return;
-      const match = /^([a-z0-9-]+)\s*=\s*(.+)$/.exec(line);
-      if (match === null) throw new Error(`${file}:${index + 1}: not a flat key=value line`);
-      const [, key, value] = match;
-      if (key in config) throw new Error(`${file}:${index + 1}: ${key} set twice`);
-      try {
-        config[key] = JSON.parse(value) as TomlValue;
-      } catch {
-        throw new Error(`${file}:${index + 1}: value of ${key} is not a plain string, number, boolean or string array`);
-      }
-    });
-  return config;
+interface ComposeHealthcheck {
+  test?: string[] | string;
+  interval?: string;
+  timeout?: string;
+  retries?: number;
+  start_period?: string;
+  disable?: boolean;
 }
 
 interface ComposeService {
   image?: string;
+  healthcheck?: ComposeHealthcheck;
   command?: string[] | string;
   entrypoint?: string[] | string;
   environment?: Record<string, string | number> | string[];
@@ -112,18 +114,20 @@ const mountsOf = (service: ComposeService, composeDir: string) =>
     return { source: bind ? path.resolve(composeDir, source) : source, target, bind };
   });
 
-/** The host file (or named volume) behind a path inside the container, if mounted. */
+/**
+ * The host file (or named volume) behind a path inside the container, if mounted: the deepest mount
+ * containing it wins, as in the container (a file mounted inside a mounted volume hides the volume's).
+ */
 function hostPathOf(service: ComposeService, composeDir: string, containerPath: string) {
-  for (const mount of mountsOf(service, composeDir)) {
-    if (containerPath === mount.target) return mount;
-    if (containerPath.startsWith(`${mount.target}/`)) {
-      return {
-        ...mount,
-        source: mount.bind ? path.join(mount.source, containerPath.slice(mount.target.length + 1)) : mount.source,
-      };
-    }
-  }
-  return undefined;
+  const containing = mountsOf(service, composeDir)
+    .filter((mount) => containerPath === mount.target || containerPath.startsWith(`${mount.target}/`))
+    .sort((a, b) => b.target.length - a.target.length);
+  const mount = containing[0];
+  if (mount === undefined || containerPath === mount.target) return mount;
+  return {
+    ...mount,
+    source: mount.bind ? path.join(mount.source, containerPath.slice(mount.target.length + 1)) : mount.source,
+  };
 }
 
 const ipInSubnet = (ip: string, subnet: string): boolean => {
@@ -132,6 +136,102 @@ const ipInSubnet = (ip: string, subnet: string): boolean => {
   const mask = Number(bits) === 0 ? 0 : (~0 << (32 - Number(bits))) >>> 0;
   return (toInt(ip) & mask) === (toInt(base) & mask);
 };
+
+/** Environment a node may set: its advertised address, and rpc-http-host against the image's default. */
+const ALLOWED_ENVIRONMENT = ["BESU_P2P_HOST", "BESU_RPC_HTTP_HOST"];
+
+/**
+ * The health check must ask Besu's liveness endpoint, from inside the container, on the port and
+ * with a Host header the node's config accepts; a check that cannot succeed would keep the RPC node
+ * (which waits for healthy validators) from ever starting.
+ */
+function checkHealthcheck(
+  where: string,
+  configName: string,
+  service: ComposeService,
+  config: Record<string, TomlValue>,
+): string[] {
+  const problems: string[] = [];
+  const healthcheck = service.healthcheck;
+  const test = asList(healthcheck?.test);
+  if (healthcheck === undefined || healthcheck.disable === true || test.length === 0 || test[0] === "NONE") {
+    return [`${where}: has no health check`];
+  }
+  const script = test.join(" ");
+  const port = config["rpc-http-port"];
+  if (test[0] !== "CMD" || test[1] !== "bash")
+    problems.push(`${where}: health check must run bash (the image has no curl, wget or /dev/tcp in sh)`);
+  if (!script.includes(`/dev/tcp/127.0.0.1/${port}`))
+    problems.push(`${where}: health check does not connect to 127.0.0.1:${port}, the node's rpc-http-port`);
+  if (!new RegExp(`GET ${LIVENESS_PATH} HTTP/1\\.[01]`).test(script))
+    problems.push(`${where}: health check does not ask GET ${LIVENESS_PATH}`);
+  const host = /Host: ([^\\\r\n']+)/.exec(script)?.[1];
+  const allowlist = Array.isArray(config["host-allowlist"]) ? config["host-allowlist"] : ["localhost", "127.0.0.1"];
+  if (host === undefined || !(allowlist.includes(host) || allowlist.includes("*")))
+    problems.push(
+      `${where}: health check's Host header ${host ?? "(none)"} is not in ${configName}'s host-allowlist: Besu would answer 403`,
+    );
+  const rpcHost = config["rpc-http-host"];
+  if (rpcHost !== "127.0.0.1" && rpcHost !== "0.0.0.0")
+    problems.push(
+      `${where}: health check reaches 127.0.0.1, which rpc-http-host ${JSON.stringify(rpcHost)} does not listen on`,
+    );
+  for (const key of ["interval", "timeout", "start_period"] as const) {
+    if (typeof healthcheck[key] !== "string") problems.push(`${where}: health check does not set ${key}`);
+  }
+  if (!Number.isInteger(healthcheck.retries) || (healthcheck.retries as number) < 1)
+    problems.push(`${where}: health check does not set retries`);
+  return problems;
+}
+
+/** The installer line that copies the generated allowlists into a node's data volume. */
+const PERMISSIONS_INSTALL = new RegExp(
+  `install\\s+-o\\s+${BESU_UID}\\s+-g\\s+${BESU_UID}\\s+-m\\s+0?([0-7])[0-7]{2}\\s+"?/network/${PERMISSIONS_FILE.replace(".", "\\.")}"?\\s+"?/data/\\$\\$node/${PERMISSIONS_FILE.replace(".", "\\.")}"?`,
+);
+
+/**
+ * Local permissioning must be on for both lists, read from the file the installer puts in the data
+ * volume, owned and writable by the besu user: Besu does not apply a permissions file it cannot write
+ * (besu#2515), which any read-only mount of it would be.
+ */
+function checkPermissionsFile(
+  where: string,
+  configName: string,
+  config: Record<string, TomlValue>,
+  service: ComposeService,
+  composeDir: string,
+  installerScript: string,
+): string[] {
+  const problems: string[] = [];
+  for (const list of ["nodes", "accounts"]) {
+    if (config[`permissions-${list}-config-file-enabled`] !== true)
+      problems.push(`${where}: ${configName} permissions-${list}-config-file-enabled must be true`);
+    const file = config[`permissions-${list}-config-file`];
+    if (file !== CONTAINER_PATHS.permissions)
+      problems.push(
+        `${where}: ${configName} permissions-${list}-config-file ${JSON.stringify(file)} is not ${CONTAINER_PATHS.permissions}, the copy in the data volume`,
+      );
+  }
+  if (!CONTAINER_PATHS.permissions.startsWith(`${config["data-path"]}/`))
+    problems.push(`${where}: the permissions file is outside data-path`);
+  const mount = hostPathOf(service, composeDir, CONTAINER_PATHS.permissions);
+  if (mount?.bind === true) {
+    problems.push(
+      `${where}: docker-compose.yml mounts ${mount.source} over ${CONTAINER_PATHS.permissions}: Besu must be able to write its permissions file (besu#2515); the node-keys service installs it into the data volume`,
+    );
+  }
+  const install = PERMISSIONS_INSTALL.exec(installerScript);
+  if (install === null) {
+    problems.push(
+      `${where}: ${KEY_INSTALLER_SERVICE} does not install network/${PERMISSIONS_FILE} into the data volume owned by uid ${BESU_UID} (install -o ${BESU_UID} -g ${BESU_UID}): Besu does not apply a permissions file it cannot write (besu#2515)`,
+    );
+  } else if ((Number(install[1]) & 0o6) !== 0o6) {
+    problems.push(
+      `${where}: ${KEY_INSTALLER_SERVICE} installs ${PERMISSIONS_FILE} with mode ${install[0].match(/-m\s+(\S+)/)?.[1]}, which its owner cannot read and write (besu#2515)`,
+    );
+  }
+  return problems;
+}
 
 export interface ComposeCheckOptions {
   composeFile?: string;
@@ -196,6 +296,7 @@ export function checkCompose({
       continue;
     }
     const config = readBesuToml(expectedConfig);
+    const configName = path.relative(composeDir, expectedConfig);
 
     // Chain: genesis and network id.
     const genesisMount = hostPathOf(service, composeDir, String(config["genesis-file"]));
@@ -232,11 +333,35 @@ export function checkCompose({
       if (!/for node in ([^;]+);/.exec(installerScript)?.[1].split(/\s+/).includes(node.name)) {
         problems.push(`${where}: ${KEY_INSTALLER_SERVICE} does not handle this node`);
       }
+      problems.push(...checkPermissionsFile(where, configName, config, service, composeDir, installerScript));
     }
     const dependsOn = service.depends_on;
-    const installerDependency = Array.isArray(dependsOn) ? undefined : dependsOn?.[KEY_INSTALLER_SERVICE];
-    if (installerDependency?.condition !== "service_completed_successfully") {
+    const dependency = (name: string) => (Array.isArray(dependsOn) ? undefined : dependsOn?.[name]);
+    if (dependency(KEY_INSTALLER_SERVICE)?.condition !== "service_completed_successfully") {
       problems.push(`${where}: must wait for ${KEY_INSTALLER_SERVICE} to complete successfully`);
+    }
+    if (node.role === "rpc") {
+      // The RPC node syncs from the validators: started before them it would only wait for peers.
+      for (const validator of VALIDATORS) {
+        if (dependency(validator.name)?.condition !== "service_healthy") {
+          problems.push(`${where}: depends_on ${validator.name} must have condition service_healthy`);
+        }
+      }
+    }
+
+    // World state: what each role needs to answer.
+    const storage = DATA_STORAGE_FORMAT[node.role];
+    if (config["data-storage-format"] !== storage) {
+      problems.push(
+        node.role === "rpc"
+          ? `${where}: ${configName} data-storage-format ${JSON.stringify(config["data-storage-format"])} is not "${storage}": auditors query the state at past blocks, which Bonsai does not keep (an archive node needs Forest; Bonsai archive is experimental in this Besu)`
+          : `${where}: ${configName} data-storage-format ${JSON.stringify(config["data-storage-format"])} is not "${storage}"`,
+      );
+    }
+    if (node.role === "rpc" && config["sync-mode"] !== "FULL") {
+      problems.push(
+        `${where}: ${configName} sync-mode must be FULL: an archive node executes every block from genesis`,
+      );
     }
 
     // Peer-to-peer: fixed address, advertised as such, bootnodes from the generated folder.
@@ -249,7 +374,8 @@ export function checkCompose({
     if (env.BESU_P2P_HOST !== node.ip)
       problems.push(`${where}: BESU_P2P_HOST ${env.BESU_P2P_HOST} is not its address ${node.ip}`);
     for (const key of Object.keys(env)) {
-      if (key !== "BESU_P2P_HOST") problems.push(`${where}: environment sets ${key}; keep options in the config file`);
+      if (!ALLOWED_ENVIRONMENT.includes(key))
+        problems.push(`${where}: environment sets ${key}; keep options in the config file`);
     }
     const envFiles = asList(service.env_file).map((file) => path.resolve(composeDir, file));
     const expectedEnvFile = networkFiles(path.join(composeDir, DEFAULT_NETWORK_DIR)).env(node.name);
@@ -264,42 +390,224 @@ export function checkCompose({
     if ("bootnodes" in config)
       problems.push(`${where}: bootnodes belong in the generated besu.env, not the shared config`);
 
-    // Client APIs: JSON-RPC over HTTP on the RPC node only, published on loopback only.
+    // Client APIs: JSON-RPC over HTTP for applications on the RPC node only, published on loopback
+    // only; a validator's listens on its container's loopback, for its health check.
     const ports = (service.ports ?? []).map(String);
     for (const api of ["rpc-ws-enabled", "graphql-http-enabled"]) {
       if (config[api] !== false) problems.push(`${where}: ${api} must be false`);
     }
+    if (config["rpc-http-enabled"] !== true)
+      problems.push(`${where}: ${configName} rpc-http-enabled must be true (the health check calls ${LIVENESS_PATH})`);
+    if (config["rpc-http-port"] !== RPC_HTTP_PORT)
+      problems.push(`${where}: rpc-http-port ${config["rpc-http-port"]} is not ${RPC_HTTP_PORT}`);
+    const rpcHost = config["rpc-http-host"];
+    if (rpcHost !== RPC_HTTP_HOST[node.role]) {
+      problems.push(
+        rpcHost === undefined
+          ? `${where}: ${configName} does not set rpc-http-host: the image's BESU_RPC_HTTP_HOST=0.0.0.0 would decide`
+          : `${where}: ${configName} rpc-http-host ${JSON.stringify(rpcHost)} is not "${RPC_HTTP_HOST[node.role]}"`,
+      );
+    }
+    if (env.BESU_RPC_HTTP_HOST !== rpcHost) {
+      problems.push(
+        `${where}: environment BESU_RPC_HTTP_HOST ${env.BESU_RPC_HTTP_HOST ?? "(unset)"} is not ${configName}'s rpc-http-host ${JSON.stringify(rpcHost)}: ` +
+          "the image sets BESU_RPC_HTTP_HOST=0.0.0.0 and the environment overrides the config file",
+      );
+    }
+    const apis = Array.isArray(config["rpc-http-api"]) ? config["rpc-http-api"] : [];
+    const privileged = apis.filter((api) => PRIVILEGED_APIS.includes(api.toUpperCase()));
+    if (privileged.length > 0)
+      problems.push(`${where}: serves privileged JSON-RPC namespaces ${privileged.join(", ")}`);
+    const hostAllowlist = config["host-allowlist"];
+    if (!Array.isArray(hostAllowlist) || hostAllowlist.length === 0) {
+      problems.push(`${where}: ${configName} must set host-allowlist explicitly`);
+    } else if (hostAllowlist.includes("*")) {
+      problems.push(`${where}: ${configName} host-allowlist accepts any Host header ("*"): list the names clients use`);
+    }
     if (node.role === "validator") {
-      if (config["rpc-http-enabled"] !== false) problems.push(`${where}: a validator must not serve JSON-RPC`);
       if (ports.length > 0) problems.push(`${where}: a validator must not publish ports (${ports.join(", ")})`);
+      if (apis.map((api) => api.toUpperCase()).includes("ETH"))
+        problems.push(`${where}: a validator must not serve the ETH namespace: applications use the RPC node`);
     } else {
-      if (config["rpc-http-enabled"] !== true) problems.push(`${where}: the RPC node must serve JSON-RPC over HTTP`);
-      if (config["rpc-http-port"] !== RPC_HTTP_PORT)
-        problems.push(`${where}: rpc-http-port ${config["rpc-http-port"]} is not ${RPC_HTTP_PORT}`);
       const expectedPort = `${RPC_HOST_BINDING}:${RPC_HTTP_PORT}`;
       if (ports.length !== 1 || ports[0] !== expectedPort)
         problems.push(
           `${where}: ports must be exactly "${expectedPort}" (loopback only), found ${ports.join(", ") || "none"}`,
         );
-      const apis = Array.isArray(config["rpc-http-api"]) ? config["rpc-http-api"] : [];
-      const privileged = apis.filter((api) => PRIVILEGED_APIS.includes(api.toUpperCase()));
-      if (privileged.length > 0)
-        problems.push(`${where}: serves privileged JSON-RPC namespaces ${privileged.join(", ")}`);
       if (!apis.map((api) => api.toUpperCase()).includes("ETH"))
         problems.push(`${where}: does not serve the ETH namespace`);
+      // The reverse proxy on the host forwards to the published loopback port with that address as Host.
+      const bindingHost = RPC_HOST_BINDING.split(":")[0];
+      if (Array.isArray(hostAllowlist) && !hostAllowlist.includes(bindingHost) && !hostAllowlist.includes("*"))
+        problems.push(
+          `${where}: ${configName} host-allowlist does not list ${bindingHost}, the Host a reverse proxy on the host sends to ${RPC_HOST_BINDING}`,
+        );
     }
+    problems.push(...checkHealthcheck(where, configName, service, config));
   }
   return problems;
 }
 
+export interface NetworkCheckOptions {
+  chainId?: number;
+  evmVersion?: string;
+  /** The deployment parameters and members file: every account and node they name must be allowed. */
+  sources?: AllowlistSources;
+  /**
+   * The allowlists before the last change; defaults to the permissions_config.previous.toml that
+   * allowlists.ts keeps. Accounts it listed that the current file does not are reported as warnings.
+   */
+  previousPermissions?: string;
+}
+
+/** A generated node as the allowlist must hold it; no enode when its key file is missing. */
+export interface GeneratedEnode extends Pick<BesuNode, "name" | "role"> {
+  enode: string | undefined;
+}
+
+export interface NetworkReport {
+  problems: string[];
+  warnings: string[];
+}
+
 /** Problems found in a folder written by generate-network.ts; empty when all is well. */
-export function checkNetwork(
+export function checkNetwork(networkDir: string, options: NetworkCheckOptions = {}): string[] {
+  return checkNetworkReport(networkDir, options).problems;
+}
+
+/** Where a file is, for a message: relative to the working folder when inside it. */
+const shown = (file: string): string => {
+  const relative = path.relative(process.cwd(), file);
+  return relative.startsWith("..") || path.isAbsolute(relative) ? file : relative;
+};
+
+/**
+ * The allowlists every node reads. Guards the known ways they fail silently: a duplicate entry, after
+ * which Besu up to 24.5 dropped the whole list without a word (besu#7138, later releases refuse to
+ * start); an enode URL with a host name, which Besu does not resolve without --Xdns-enabled; a
+ * generated node or bootnode missing from the nodes allowlist, without which Besu does not start or
+ * the node cannot peer; an empty accounts allowlist, with which nobody can transact. Warns about
+ * accounts removed since the previous file: a node that syncs later may reject the blocks holding
+ * their past transactions (besu#1476).
+ */
+export function checkPermissions(
   networkDir: string,
-  { chainId = PRIVATE_CHAIN_ID, evmVersion = EVM_VERSION } = {},
-): string[] {
+  generated: readonly GeneratedEnode[],
+  { sources, previousPermissions }: Pick<NetworkCheckOptions, "sources" | "previousPermissions"> = {},
+): NetworkReport {
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const files = networkFiles(networkDir);
+  const file = shown(files.permissions);
+  if (!existsSync(files.permissions)) {
+    return { problems: [`${file} does not exist: run generate-network.ts or ops/besu/allowlists.ts`], warnings };
+  }
+  let lists: { accounts: unknown[]; nodes: unknown[] };
+  try {
+    lists = readPermissions(files.permissions);
+  } catch (error) {
+    return { problems: [error instanceof Error ? error.message : String(error)], warnings };
+  }
+
+  const seen = new Map<string, number>();
+  lists.accounts.forEach((account, index) => {
+    const entry = `${file}: accounts-allowlist[${index}]`;
+    if (typeof account !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(account)) {
+      problems.push(`${entry} ${JSON.stringify(account)} is not an account address`);
+      return;
+    }
+    const first = seen.get(account.toLowerCase());
+    if (first !== undefined) {
+      problems.push(
+        `${entry} ${account} duplicates accounts-allowlist[${first}]: a duplicate made Besu drop the whole list (besu#7138); list each account once`,
+      );
+    } else seen.set(account.toLowerCase(), index);
+  });
+  if (lists.accounts.length === 0)
+    problems.push(`${file}: accounts-allowlist is empty: no account could send a transaction`);
+
+  const seenNodes = new Map<string, number>();
+  lists.nodes.forEach((url, index) => {
+    const entry = `${file}: nodes-allowlist[${index}]`;
+    const enode = parseEnode(url);
+    if (typeof enode === "string") {
+      problems.push(`${entry}: ${enode}`);
+      return;
+    }
+    const first = seenNodes.get(enodeKey(url as string));
+    if (first !== undefined) {
+      problems.push(
+        `${entry} duplicates nodes-allowlist[${first}]: a duplicate made Besu drop the whole list (besu#7138); list each node once`,
+      );
+    } else seenNodes.set(enodeKey(url as string), index);
+  });
+  for (const node of generated) {
+    if (node.enode !== undefined && !seenNodes.has(enodeKey(node.enode))) {
+      problems.push(
+        `${file}: nodes-allowlist does not list ${node.name} (${node.enode}): ${node.role === "validator" ? "it is every other node's bootnode, and Besu does not start with a bootnode outside the list" : "no other node would accept its connection"}`,
+      );
+    }
+  }
+
+  if (sources !== undefined) {
+    try {
+      const expected = computeAllowlists(
+        generated.flatMap((node) => (node.enode === undefined ? [] : [{ name: node.name, enode: node.enode }])),
+        sources,
+      );
+      warnings.push(...expected.warnings);
+      for (const account of expected.accounts) {
+        if (!seen.has(account.toLowerCase()))
+          problems.push(
+            `${file}: accounts-allowlist does not list ${account}, named in ${sources.membersFile} or ${sources.parametersFile}`,
+          );
+      }
+      for (const node of expected.nodes) {
+        if (!seenNodes.has(enodeKey(node)))
+          problems.push(`${file}: nodes-allowlist does not list ${node}, named in ${sources.membersFile}`);
+      }
+    } catch (error) {
+      if (error instanceof AllowlistInputError) problems.push(...error.problems);
+      else throw error;
+    }
+  }
+
+  const previous = previousPermissions ?? files.previousPermissions;
+  if (existsSync(previous)) {
+    try {
+      const before = readPermissions(previous);
+      for (const account of before.accounts) {
+        if (typeof account === "string" && !seen.has(account.toLowerCase())) {
+          warnings.push(
+            `${file}: ${account} was removed from accounts-allowlist (it is in ${shown(previous)}): a node that syncs later may reject the blocks holding its past transactions (besu#1476). Keep it listed and suspend its member on chain instead`,
+          );
+        }
+      }
+      for (const url of before.nodes) {
+        if (typeof url === "string" && typeof parseEnode(url) !== "string" && !seenNodes.has(enodeKey(url))) {
+          warnings.push(
+            `${file}: ${url} was removed from nodes-allowlist (it is in ${shown(previous)}): that node can no longer connect`,
+          );
+        }
+      }
+    } catch (error) {
+      warnings.push(
+        `${shown(previous)} could not be read to compare: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+  return { problems, warnings };
+}
+
+/** Problems and warnings for a folder written by generate-network.ts. */
+export function checkNetworkReport(
+  networkDir: string,
+  { chainId = PRIVATE_CHAIN_ID, evmVersion = EVM_VERSION, sources, previousPermissions }: NetworkCheckOptions = {},
+): NetworkReport {
   const problems: string[] = [];
   const files = networkFiles(networkDir);
-  if (!existsSync(files.genesis)) return [`${files.genesis} does not exist: run generate-network.ts`];
+  if (!existsSync(files.genesis))
+    return { problems: [`${files.genesis} does not exist: run generate-network.ts`], warnings: [] };
   const genesis = JSON.parse(readFileSync(files.genesis, "utf8"));
   const config = genesis.config ?? {};
 
@@ -389,6 +697,14 @@ export function checkNetwork(
     if (bootnodes.includes(enodeOf(node) ?? "")) problems.push(`${node.name}: lists itself as a bootnode`);
   }
 
+  // Allowlists: every generated node, by the public key of its key file and its fixed address.
+  const permissions = checkPermissions(
+    networkDir,
+    NODES.map((node) => ({ name: node.name, role: node.role, enode: enodeOf(node) })),
+    { sources, previousPermissions },
+  );
+  problems.push(...permissions.problems);
+
   // Secrets stay out of git.
   try {
     const top = execFileSync("git", ["-C", path.dirname(path.resolve(networkDir)), "rev-parse", "--show-toplevel"], {
@@ -412,21 +728,50 @@ export function checkNetwork(
   } catch {
     // Not inside a git work tree: nothing git could pick up.
   }
-  return problems;
+  return { problems, warnings: permissions.warnings };
 }
 
 function main(): void {
-  const { values } = parseArgs({ options: { compose: { type: "string" }, network: { type: "string" } } });
+  const { values } = parseArgs({
+    options: {
+      compose: { type: "string" },
+      network: { type: "string" },
+      parameters: { type: "string" },
+      members: { type: "string" },
+      dev: { type: "boolean", default: false },
+      previous: { type: "string" },
+    },
+  });
+  if ((values.parameters === undefined) !== (values.members === undefined)) {
+    console.error("check-compose: --parameters and --members go together");
+    process.exitCode = 2;
+    return;
+  }
   const problems = checkCompose({ composeFile: values.compose });
+  const warnings: string[] = [];
   const networkDir = values.network ?? path.join(BESU_DIR, DEFAULT_NETWORK_DIR);
-  if (values.network !== undefined || existsSync(networkDir)) problems.push(...checkNetwork(networkDir));
+  const checkGenerated = values.network !== undefined || existsSync(networkDir);
+  if (checkGenerated) {
+    const report = checkNetworkReport(networkDir, {
+      sources:
+        values.parameters === undefined || values.members === undefined
+          ? undefined
+          : { parametersFile: values.parameters, membersFile: values.members, allowDevelopmentAccounts: values.dev },
+      previousPermissions: values.previous,
+    });
+    problems.push(...report.problems);
+    warnings.push(...report.warnings);
+  }
   for (const problem of problems) console.error(`✗ ${problem}`);
+  for (const warning of warnings) console.warn(`⚠ ${warning}`);
   if (problems.length > 0) {
     process.exitCode = 1;
     return;
   }
   console.log(
-    "Compose file, node configs" + (existsSync(networkDir) ? " and generated network" : "") + " are consistent.",
+    checkGenerated
+      ? "Compose file, node configs and generated network are consistent."
+      : "Compose file and node configs are consistent.",
   );
 }
 

@@ -1,13 +1,9 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { execFileSync } from "node:child_process";
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 
 import { expect } from "chai";
-import { Contract, JsonRpcProvider, getAddress } from "ethers";
+import { Contract, JsonRpcProvider } from "ethers";
 import hre from "hardhat";
 
 import {
@@ -18,15 +14,15 @@ import {
   selectorsOf,
 } from "../../deploy/modules/roles.js";
 import { EVM_VERSION, PRIVATE_CHAIN_ID } from "../../hardhat.config.js";
+import { type LocalNode, ROOT, start, startNode, stop, stopAll, waitFor } from "./processes.js";
 
 /*
  * Deploys the suite the way an operator deploys it to the Besu network: `hardhat node` serving the
- * besuLike network (chain 1337, zero base fee, same fork) as a separate process, and
- * `hardhat ignition deploy ... --network localBesu` as another, talking JSON-RPC over HTTP.
+ * besuLike network (chain 1337, zero base fee, same fork) as a separate process, and the deploy
+ * command README.md gives, run as written by a shell without a terminal, talking JSON-RPC over HTTP.
  * localBesu's URL comes from LOCAL_BESU_URL (default port 8545), so the test runs on a free port.
  */
 
-const ROOT = path.resolve(import.meta.dirname, "..", "..");
 const DEPLOYMENT_ID = `chain-${PRIVATE_CHAIN_ID}`;
 const DEPLOYMENT_DIR = path.join(ROOT, "deploy", "deployments", DEPLOYMENT_ID);
 const PARAMETERS_FILE = path.join("deploy", "parameters", "localBesu.json");
@@ -65,160 +61,50 @@ const BUILD_PROFILE_ARGS_OR_PRODUCTION = PRODUCTION_BUILD_MATCHES
   ? ["--build-profile", "production"]
   : BUILD_PROFILE_ARGS;
 
-const children = new Set<ChildProcess>();
-const logDir = mkdtempSync(path.join(tmpdir(), "datasafe-deploy-"));
-
-/** Starts `command` in its own process group (npx starts node, which may start more), output to a log file. */
-function start(name: string, args: string[], env: Record<string, string> = {}) {
-  const log = path.join(logDir, `${name}-${Date.now()}.log`);
-  const fd = openSync(log, "w");
-  const child = spawn("npx", args, {
-    cwd: ROOT,
-    detached: true,
-    stdio: ["ignore", fd, fd],
-    env: { ...process.env, ...env },
-  });
-  closeSync(fd);
-  children.add(child);
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  exited.finally(() => children.delete(child));
-  return { child, log, exited, output: () => readFileSync(log, "utf8") };
+/**
+ * The deploy command of a code block: the line after `npx hardhat node --network besuLike` in
+ * README.md's "Deploying" section, or the command after the node's in the runbook's "Rehearse
+ * without Docker", joined across `\` continuations, comments dropped.
+ */
+function documentedDeployCommand(file: string, section: string): string {
+  const text = readFileSync(path.join(ROOT, file), "utf8");
+  const body = text.slice(text.indexOf(section));
+  const block = /```sh\n([\s\S]*?)```/.exec(body)?.[1];
+  if (block === undefined) throw new Error(`${file}: no sh code block under ${section}`);
+  const lines = block
+    .replace(/\\\n\s*/g, " ")
+    .split("\n")
+    .map((line) => line.replace(/\s+#.*$/, "").trim())
+    .filter((line) => line !== "");
+  const node = lines.findIndex((line) => /hardhat node --network besuLike/.test(line));
+  if (node < 0 || lines[node + 1] === undefined)
+    throw new Error(`${file}: no command after \`hardhat node --network besuLike\` under ${section}`);
+  return lines[node + 1];
 }
 
-/** Ends a process group started by `start`: politely, then for good. */
-async function stop(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    return; // already gone
-  }
-  const ended = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)]);
-  if (!ended) {
-    try {
-      process.kill(-child.pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-    await exited;
-  }
-}
+const README_DEPLOY = documentedDeployCommand("README.md", "## Deploying");
+const RUNBOOK_DEPLOY = documentedDeployCommand(path.join("ops", "besu", "README.md"), "### Rehearse without Docker");
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
+/**
+ * Runs a documented command as written, through a shell, without a terminal, against `url`. The
+ * confirmation variable is removed from the environment: the command must carry what it needs.
+ */
+function runDocumented(command: string, url: string) {
+  return start("deploy", "sh", ["-c", command], {
+    LOCAL_BESU_URL: url,
+    HARDHAT_IGNITION_CONFIRM_DEPLOYMENT: undefined,
   });
 }
 
-/** Polls `probe` until it returns a value; errors from the probe count as "not yet", except after the deadline. */
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs: number,
-  intervalMs = 200,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      if (error instanceof Error && error.message.includes("exited")) throw error;
-      lastError = error;
-    }
-    await sleep(intervalMs);
-  }
-  throw new Error(
-    `timed out after ${timeoutMs} ms waiting for ${what}${lastError instanceof Error ? ` (last error: ${lastError.message})` : ""}`,
-  );
-}
-
-interface LocalNode {
-  url: string;
-  provider: JsonRpcProvider;
-  deployer: string;
-  stop: () => Promise<void>;
-}
-
-/** `hardhat node --network besuLike` on a free loopback port, answering eth_chainId. */
-async function startNode(): Promise<LocalNode> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const node = start("node", [
-    "hardhat",
-    "node",
-    "--network",
-    "besuLike",
-    "--hostname",
-    "127.0.0.1",
-    "--port",
-    String(port),
-  ]);
-  let exitCode: number | null | undefined;
-  node.exited.then((code) => (exitCode = code));
-  await waitFor(
-    `hardhat node on ${url}`,
-    async () => {
-      if (exitCode !== undefined) throw new Error(`hardhat node exited (${exitCode}):\n${node.output().slice(-2000)}`);
-      const response = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-        signal: AbortSignal.timeout(2_000),
-      });
-      return ((await response.json()) as { result?: string }).result;
-    },
-    120_000,
-    500,
-  ).catch(async (error) => {
-    if (exitCode !== undefined) throw new Error(`hardhat node exited (${exitCode}):\n${node.output().slice(-2000)}`);
-    await stop(node.child);
-    throw error;
-  });
-  const provider = new JsonRpcProvider(url, PRIVATE_CHAIN_ID, { staticNetwork: true, pollingInterval: 200 });
-  const [deployer] = (await provider.send("eth_accounts", [])) as string[];
-  return {
-    url,
-    provider,
-    deployer: getAddress(deployer),
-    stop: async () => {
-      provider.destroy();
-      await stop(node.child);
-    },
-  };
-}
-
-/** `hardhat ignition deploy deploy/modules/Permissions.ts --network localBesu --parameters …` against `url`. */
+/** The README's deploy command against `url`. */
 function deploy(url: string) {
-  return start(
-    "ignition",
-    [
-      "hardhat",
-      ...BUILD_PROFILE_ARGS,
-      "ignition",
-      "deploy",
-      path.join("deploy", "modules", "Permissions.ts"),
-      "--network",
-      "localBesu",
-      "--parameters",
-      PARAMETERS_FILE,
-    ],
-    // Chain 1337 is not Hardhat's own chain id: Ignition would ask for confirmation on the terminal.
-    { LOCAL_BESU_URL: url, HARDHAT_IGNITION_CONFIRM_DEPLOYMENT: "true" },
-  );
+  return runDocumented(README_DEPLOY, url);
 }
 
-async function deployToCompletion(url: string): Promise<string> {
-  const run = deploy(url);
+async function deployToCompletion(url: string, command = README_DEPLOY): Promise<string> {
+  const run = runDocumented(command, url);
   const code = await run.exited;
-  expect(code, `ignition deploy failed:\n${run.output().slice(-4000)}`).to.equal(0);
+  expect(code, `${command} failed:\n${run.output().slice(-4000)}`).to.equal(0);
   return run.output();
 }
 
@@ -295,15 +181,14 @@ describe("deploying the suite over HTTP to a Besu-like node", function () {
     // profile compiles each contract on its own, via-IR, with the WASM compiler) does not count
     // against the deployments' time.
     this.timeout(30 * 60_000);
-    const build = start("build", ["hardhat", ...BUILD_PROFILE_ARGS_OR_PRODUCTION, "build", "--no-tests"]);
+    const build = start("build", "npx", ["hardhat", ...BUILD_PROFILE_ARGS_OR_PRODUCTION, "build", "--no-tests"]);
     const code = await build.exited;
     expect(code, `build failed:\n${build.output().slice(-4000)}`).to.equal(0);
   });
 
   after(async () => {
-    await Promise.all([...children].map((child) => stop(child, "SIGKILL")));
+    await stopAll();
     rmSync(DEPLOYMENT_DIR, { recursive: true, force: true });
-    rmSync(logDir, { recursive: true, force: true });
   });
 
   it(`builds what it deploys for ${EVM_VERSION}, with the settings the contracts are sized and tested with`, () => {
@@ -333,8 +218,39 @@ describe("deploying the suite over HTTP to a Besu-like node", function () {
       expect(block?.baseFeePerGas).to.equal(0n);
     });
 
-    it("Ignition deploys the suite through --network localBesu and records its addresses", async () => {
-      await deployToCompletion(node.url);
+    it("without a terminal, `ignition deploy` without the confirmation variable stops at its prompt and deploys nothing", async () => {
+      const run = start(
+        "unconfirmed",
+        "npx",
+        [
+          "hardhat",
+          "ignition",
+          "deploy",
+          path.join("deploy", "modules", "Permissions.ts"),
+          "--network",
+          "localBesu",
+          "--parameters",
+          PARAMETERS_FILE,
+        ],
+        { LOCAL_BESU_URL: node.url, HARDHAT_IGNITION_CONFIRM_DEPLOYMENT: undefined },
+      );
+      const code = await run.exited;
+      const output = run.output().replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "");
+      // The question waits on a closed stdin; Node ends the process with its top-level await unsettled.
+      expect(output).to.contain("Confirm deploy to network localBesu (1337)?");
+      expect(output).to.contain("Detected unsettled top-level await");
+      expect(code, output).to.equal(13);
+      expect(await node.provider.getTransactionCount(node.deployer)).to.equal(0);
+      expect(existsSync(path.join(DEPLOYMENT_DIR, "deployed_addresses.json"))).to.equal(false);
+    });
+
+    it(`README.md's command, \`${README_DEPLOY}\`, run as written without a terminal, deploys the suite through --network localBesu`, async () => {
+      expect(README_DEPLOY).to.equal("npm run deploy:local");
+      const output = (await deployToCompletion(node.url)).replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "");
+      // It says what it does: the build, then Ignition's own progress.
+      expect(output).to.match(/Compiling the contracts \(solc .*production profile/);
+      expect(output).to.match(/✔ (The contracts are up to date|Compiled the contracts)/);
+      expect(output).to.contain("Deployed Addresses");
       addresses = deployedAddresses();
       expect(Object.keys(addresses)).to.have.members(SUITE);
       await expectSuiteWired(node.provider, addresses);
@@ -350,10 +266,10 @@ describe("deploying the suite over HTTP to a Besu-like node", function () {
       expect(await node.provider.getBalance(node.deployer)).to.equal(10_000n * 10n ** 18n);
     });
 
-    it("running it again deploys nothing: same addresses, no transaction", async () => {
+    it(`the runbook's rehearsal command, \`${RUNBOOK_DEPLOY}\`, run again deploys nothing: same addresses, no transaction`, async () => {
       const nonce = await node.provider.getTransactionCount(node.deployer);
       const blockNumber = await node.provider.getBlockNumber();
-      const output = await deployToCompletion(node.url);
+      const output = await deployToCompletion(node.url, RUNBOOK_DEPLOY);
       expect(output).to.contain("Nothing new to deploy");
       expect(deployedAddresses()).to.deep.equal(addresses);
       expect(await node.provider.getTransactionCount(node.deployer)).to.equal(nonce);
