@@ -18,7 +18,7 @@ export const DATA_SAFE_FUNCTION_ROLES: Record<RoleName, string[]> = {
   OPERATOR: ["setRecoveryDelay(uint32)", "revokeAssetByGovernance(bytes32,uint16)"],
   MEMBER_ADMIN: ["registerMember(address,uint8,string,string)", "updateMember(address,string,string)"],
   CATALOG_ADMIN: [],
-  REGULATOR: ["suspendMember(address,uint16)", "reinstateMember(address)"],
+  REGULATOR: ["suspendMember(address,uint16)", "reinstateMember(address)", "cancelRecoveryByGovernance(bytes32)"],
 };
 
 /** Every restricted function of the catalog, by the role allowed to call it. */

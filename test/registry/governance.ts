@@ -12,6 +12,7 @@ import {
 } from "../../deploy/modules/roles.js";
 import type { DataCatalog, DataSafe, DataSafeAccessManager } from "../../typechain-types/index.js";
 import {
+  CITIZEN,
   DataType,
   DataTypeStatus,
   MemberKind,
@@ -165,6 +166,11 @@ describe("governance (Permissions module)", () => {
       suspendMember: { contract: "dataSafe", role: "REGULATOR", send: (t, a) => t.suspendMember(a.bank.address, 1) },
       reinstateMember: { contract: "dataSafe", role: "REGULATOR", send: (t, a) => t.reinstateMember(a.bank.address) },
       setRecoveryDelay: { contract: "dataSafe", role: "OPERATOR", send: (t) => t.setRecoveryDelay(3600) },
+      cancelRecoveryByGovernance: {
+        contract: "dataSafe",
+        role: "REGULATOR",
+        send: (t) => t.cancelRecoveryByGovernance(CITIZEN),
+      },
       revokeAssetByGovernance: {
         contract: "dataSafe",
         role: "OPERATOR",
@@ -220,6 +226,8 @@ describe("governance (Permissions module)", () => {
         const target = suite[call.contract];
         if (name === "reinstateMember")
           await suite.dataSafe.connect(actors.regulator).suspendMember(actors.bank.address, 1);
+        if (name === "cancelRecoveryByGovernance")
+          await suite.dataSafe.connect(actors.identityAuthority).initiateRecovery(CITIZEN, actors.stranger.address);
         for (const who of callers.filter((c) => c !== ROLE_HOLDER[call.role])) {
           await expect(call.send(target.connect(actors[who]), actors, assetId) as Promise<any>, who)
             .to.be.revertedWithCustomError(target, "AccessManagedUnauthorized")

@@ -281,9 +281,10 @@ abstract contract Base is TestHelpers, Assertions, InvariantTargets {
         bytes4[] memory memberAdminCore = new bytes4[](2);
         memberAdminCore[0] = IMemberDirectory.registerMember.selector;
         memberAdminCore[1] = IMemberDirectory.updateMember.selector;
-        bytes4[] memory regulatorCore = new bytes4[](2);
+        bytes4[] memory regulatorCore = new bytes4[](3);
         regulatorCore[0] = IMemberDirectory.suspendMember.selector;
         regulatorCore[1] = IMemberDirectory.reinstateMember.selector;
+        regulatorCore[2] = ISubjectRegistry.cancelRecoveryByGovernance.selector;
         manager.setTargetFunctionRole(address(dataSafe), operatorCore, Roles.OPERATOR);
         manager.setTargetFunctionRole(address(dataSafe), memberAdminCore, Roles.MEMBER_ADMIN);
         manager.setTargetFunctionRole(address(dataSafe), regulatorCore, Roles.REGULATOR);
