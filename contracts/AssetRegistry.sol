@@ -72,6 +72,10 @@ abstract contract AssetRegistry is IAssetRegistry, SubjectRegistry {
             revert SupersedeMismatch(previousAssetId);
         }
         Asset storage old = _currentAsset(previousAssetId);
+        // An expired asset is no longer current: marking it superseded would rewrite its history.
+        // Renewing an expired record is a new issue.
+        uint40 validUntil = old.validUntil;
+        if (validUntil != 0 && block.timestamp > validUntil) revert AssetExpired(previousAssetId, validUntil);
         _requireIssuer(next.dataType, issuer);
         old.status = AssetStatus.Superseded;
         newAssetId = _issue(next, issuer);

@@ -45,6 +45,8 @@ abstract contract SubjectRegistry is ISubjectRegistry, MemberDirectory {
         address controller = _msgSender();
         Subject storage subject = _controlledSubject(subjectId, controller);
         if (newController == address(0)) revert InvalidSubject(subjectId, newController);
+        // The holder chose its key: a recovery started earlier must not override that choice.
+        if (_recoveries[subjectId].newController != address(0)) _cancelRecovery(subjectId, controller);
         _changeController(subjectId, subject, newController, controller);
     }
 
@@ -54,6 +56,13 @@ abstract contract SubjectRegistry is ISubjectRegistry, MemberDirectory {
         _requireActiveMember(authority, MemberKind.IdentityAuthority);
         _existingSubject(subjectId);
         if (newController == address(0)) revert InvalidSubject(subjectId, newController);
+        Recovery storage pending = _recoveries[subjectId];
+        // Only the authority that started a pending recovery may replace it (a typo in the key, say);
+        // another authority waits until it is cancelled, so none can hijack another's recovery.
+        if (pending.newController != address(0)) {
+            address pendingAuthority = pending.authority;
+            if (pendingAuthority != authority) revert RecoveryAlreadyPending(subjectId, pendingAuthority);
+        }
         uint40 executableAt = uint40(block.timestamp) + _recoveryDelay;
         _recoveries[subjectId] = Recovery(newController, executableAt, authority);
         emit RecoveryInitiated(subjectId, newController, executableAt, authority);
@@ -62,12 +71,20 @@ abstract contract SubjectRegistry is ISubjectRegistry, MemberDirectory {
     /// @inheritdoc ISubjectRegistry
     function cancelRecovery(bytes32 subjectId) external {
         address caller = _msgSender();
-        if (_recoveries[subjectId].newController == address(0)) revert NoPendingRecovery(subjectId);
-        if (_existingSubject(subjectId).controller != caller) {
+        Recovery storage recovery = _recoveries[subjectId];
+        if (recovery.newController == address(0)) revert NoPendingRecovery(subjectId);
+        // A pending recovery exists only for a registered subject: its controller is set.
+        if (_subjects[subjectId].controller != caller) {
+            if (recovery.authority != caller) revert NotRecoveryAuthority(subjectId, caller);
             _requireActiveMember(caller, MemberKind.IdentityAuthority);
         }
-        delete _recoveries[subjectId];
-        emit RecoveryCancelled(subjectId, caller);
+        _cancelRecovery(subjectId, caller);
+    }
+
+    /// @inheritdoc ISubjectRegistry
+    function cancelRecoveryByGovernance(bytes32 subjectId) external restricted {
+        if (_recoveries[subjectId].newController == address(0)) revert NoPendingRecovery(subjectId);
+        _cancelRecovery(subjectId, _msgSender());
     }
 
     /// @inheritdoc ISubjectRegistry
@@ -141,6 +158,11 @@ abstract contract SubjectRegistry is ISubjectRegistry, MemberDirectory {
     function _bumpNonce(Subject storage subject) private returns (uint48 nonce) {
         nonce = subject.nonce + 1;
         subject.nonce = nonce;
+    }
+
+    function _cancelRecovery(bytes32 subjectId, address by) private {
+        delete _recoveries[subjectId];
+        emit RecoveryCancelled(subjectId, by);
     }
 
     function _registerSubject(bytes32 subjectId, address controller, address authority) private {

@@ -9,6 +9,7 @@ import { Context } from "./context.js";
 import { SUITE_FUTURE_IDS, readIgnitionDeployment, suiteOf } from "./deployment.js";
 import { DeploymentRecordError, InvalidInputError } from "./errors.js";
 import { Events } from "./events.js";
+import { Keys } from "./keys.js";
 import type { LogQueryOptions } from "./logs.js";
 import { Members } from "./members.js";
 import { decodeRevert } from "./revert.js";
@@ -22,6 +23,8 @@ export interface DataSafeAddresses {
   address: Address;
   /** The data catalog. */
   catalogAddress: Address;
+  /** The key directory (members' and holders' encryption keys); needed by `keys` only. */
+  keyDirectoryAddress?: Address;
 }
 
 /** How a client reads history. */
@@ -37,8 +40,8 @@ export interface DataSafeClientOptions {
 
 /**
  * A typed client of one datasafe deployment, acting as one account (the runner). Each concern is
- * a module: `members`, `catalog`, `subjects`, `assets`, `consent`, `accessLog`, and `events` for
- * the trail. Writes return a `PendingTransaction` whose `wait()` decodes the receipt; reverts throw
+ * a module: `members`, `catalog`, `subjects`, `assets`, `consent`, `accessLog`, `keys` (the key
+ * directory), and `events` for the trail. Writes return a `PendingTransaction` whose `wait()` decodes the receipt; reverts throw
  * typed errors (see errors.ts).
  *
  * @example
@@ -52,6 +55,7 @@ export interface DataSafeClientOptions {
 export class DataSafeClient {
   readonly address: Address;
   readonly catalogAddress: Address;
+  readonly keyDirectoryAddress: Address | undefined;
   readonly runner: ContractRunner;
   readonly members: Members;
   readonly catalog: Catalog;
@@ -59,6 +63,7 @@ export class DataSafeClient {
   readonly assets: Assets;
   readonly consent: Consent;
   readonly accessLog: AccessLog;
+  readonly keys: Keys;
   readonly events: Events;
   /** The first block history queries read by default. */
   readonly fromBlock: number;
@@ -66,13 +71,18 @@ export class DataSafeClient {
   readonly #ctx: Context;
 
   /**
-   * @param addresses the core and catalog addresses (see `DataSafeClient.at` to look the catalog up)
+   * @param addresses the core, catalog and key-directory addresses (see `DataSafeClient.at` to look
+   * the catalog up)
    * @param runner a Signer to write and sign, or a Provider to read
    * @param options where history starts and how it is read
    */
   constructor(addresses: DataSafeAddresses, runner: ContractRunner, options: DataSafeClientOptions = {}) {
     this.address = address("address", addresses.address);
     this.catalogAddress = address("catalogAddress", addresses.catalogAddress);
+    this.keyDirectoryAddress =
+      addresses.keyDirectoryAddress === undefined
+        ? undefined
+        : address("keyDirectoryAddress", addresses.keyDirectoryAddress);
     this.runner = runner;
     const fromBlock = options.fromBlock ?? 0;
     if (!Number.isSafeInteger(fromBlock) || fromBlock < 0) {
@@ -80,24 +90,32 @@ export class DataSafeClient {
     }
     this.fromBlock = fromBlock;
     this.#options = { ...options };
-    this.#ctx = new Context(this.address, this.catalogAddress, runner, { fromBlock, logQuery: options.logQuery ?? {} });
+    this.#ctx = new Context(
+      this.address,
+      this.catalogAddress,
+      runner,
+      { fromBlock, logQuery: options.logQuery ?? {} },
+      this.keyDirectoryAddress,
+    );
     this.members = new Members(this.#ctx);
     this.catalog = new Catalog(this.#ctx);
     this.subjects = new Subjects(this.#ctx);
     this.assets = new Assets(this.#ctx);
     this.consent = new Consent(this.#ctx);
     this.accessLog = new AccessLog(this.#ctx);
+    this.keys = new Keys(this.#ctx);
     this.events = new Events(this.#ctx);
   }
 
   /**
-   * A client of the deployment at `address`, its catalog read from the chain.
-   * @example const safe = await DataSafeClient.at("0x…", provider, { fromBlock: 1_204_311 });
+   * A client of the deployment at `address`, its catalog read from the chain. The key directory
+   * points at the core, not the other way round: pass its address to use `keys`.
+   * @example const safe = await DataSafeClient.at("0x…", provider, { fromBlock: 1_204_311, keyDirectoryAddress: "0x…" });
    */
   static async at(
     dataSafeAddress: Address,
     runner: ContractRunner,
-    options: DataSafeClientOptions = {},
+    options: DataSafeClientOptions & { keyDirectoryAddress?: Address } = {},
   ): Promise<DataSafeClient> {
     const core = DataSafe__factory.connect(address("address", dataSafeAddress), runner);
     let catalogAddress: Address;
@@ -106,7 +124,8 @@ export class DataSafeClient {
     } catch (error) {
       throw decodeRevert(error, "catalog");
     }
-    return new DataSafeClient({ address: dataSafeAddress, catalogAddress }, runner, options);
+    const { keyDirectoryAddress, ...history } = options;
+    return new DataSafeClient({ address: dataSafeAddress, catalogAddress, keyDirectoryAddress }, runner, history);
   }
 
   /**
@@ -121,7 +140,7 @@ export class DataSafeClient {
   static async fromDeployment(
     deploymentDir: string,
     runner: ContractRunner,
-    options: DataSafeClientOptions & { futureIds?: { dataSafe: string; catalog: string } } = {},
+    options: DataSafeClientOptions & { futureIds?: { dataSafe: string; catalog: string; keyDirectory?: string } } = {},
   ): Promise<DataSafeClient> {
     const deployment = await readIgnitionDeployment(deploymentDir);
     const suite = suiteOf(deployment, options.futureIds ?? SUITE_FUTURE_IDS);
@@ -146,7 +165,11 @@ export class DataSafeClient {
    * @example const bank = safe.connect(bankSigner);
    */
   connect(runner: ContractRunner): DataSafeClient {
-    return new DataSafeClient({ address: this.address, catalogAddress: this.catalogAddress }, runner, this.#options);
+    return new DataSafeClient(
+      { address: this.address, catalogAddress: this.catalogAddress, keyDirectoryAddress: this.keyDirectoryAddress },
+      runner,
+      this.#options,
+    );
   }
 
   /** The TypeChain contracts, for what the SDK does not wrap. */

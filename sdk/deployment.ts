@@ -29,7 +29,11 @@ export interface IgnitionDeployment {
 }
 
 /** The future ids of the suite's modules (deploy/modules), as `ignition deploy` records them. */
-export const SUITE_FUTURE_IDS = { dataSafe: "DataSafe#DataSafe", catalog: "DataCatalog#DataCatalog" } as const;
+export const SUITE_FUTURE_IDS = {
+  dataSafe: "DataSafe#DataSafe",
+  catalog: "DataCatalog#DataCatalog",
+  keyDirectory: "KeyDirectory#KeyDirectory",
+} as const;
 
 interface JournalEntry {
   type?: unknown;
@@ -115,8 +119,8 @@ export function deploymentBlockOf(deployment: IgnitionDeployment, addresses: Add
  */
 export function suiteOf(
   deployment: IgnitionDeployment,
-  futureIds: { dataSafe: string; catalog: string } = SUITE_FUTURE_IDS,
-): { address: Address; catalogAddress: Address; fromBlock: number } {
+  futureIds: { dataSafe: string; catalog: string; keyDirectory?: string } = SUITE_FUTURE_IDS,
+): { address: Address; catalogAddress: Address; keyDirectoryAddress?: Address; fromBlock: number } {
   const core = deployment.contracts[futureIds.dataSafe];
   const catalog = deployment.contracts[futureIds.catalog];
   for (const [futureId, contract] of [
@@ -129,9 +133,12 @@ export function suiteOf(
       });
     }
   }
+  // The key directory is optional: a deployment of the core alone has none.
+  const keyDirectory = futureIds.keyDirectory === undefined ? undefined : deployment.contracts[futureIds.keyDirectory];
   return {
     address: core.address,
     catalogAddress: catalog.address,
+    keyDirectoryAddress: keyDirectory?.address,
     fromBlock: Math.min(core.blockNumber, catalog.blockNumber),
   };
 }

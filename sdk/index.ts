@@ -30,6 +30,22 @@ export { Assets, type AssetVerification, type IssuedAsset, type RequestReturnInp
 export { Consent, type GrantsIssued, type SignOptions, type TypedDataSigner } from "./consent.js";
 export { AccessLog } from "./access-log.js";
 export {
+  KEY_DIRECTORY_TYPES,
+  Keys,
+  PUBLIC_KEY_LENGTH,
+  isSm2Point,
+  keyDirectoryDomain,
+  publicKeyOf,
+  setHolderKeyTypeHash,
+  setHolderKeyTypedData,
+  type HolderKeyAuthorization,
+  type HolderKeyInput,
+  type HolderKeySet,
+  type KeySignOptions,
+  type PublicKeyInput,
+  type SettableKeySuite,
+} from "./keys.js";
+export {
   Events,
   type BlockRange,
   type HolderAsset,
@@ -110,6 +126,8 @@ export {
   EIP712_NAME,
   EIP712_VERSION,
   ENUMS,
+  KEY_DIRECTORY_EIP712_NAME,
+  KEY_DIRECTORY_EIP712_VERSION,
   MAX_GRANTS_PER_CALL,
   enumName,
   enumValue,
@@ -121,6 +139,7 @@ export {
   type EnumName,
   type GrantScope,
   type GrantStatus,
+  type KeySuite,
   type MemberKind,
   type MemberStatus,
   type ReturnRequestStatus,
@@ -134,6 +153,7 @@ export type {
   AssetKey,
   Authorization,
   DataType,
+  EncryptionKey,
   Grant,
   GrantKey,
   GrantTerms,

@@ -54,7 +54,7 @@ export class Subjects {
     );
   }
 
-  /** Hands control to a new key. Caller: the controller. */
+  /** Hands control to a new key; ends any pending recovery. Caller: the controller. */
   async transferControl(
     subjectId: Hex,
     newController: Address,
@@ -69,7 +69,8 @@ export class Subjects {
   }
 
   /**
-   * Starts the recovery of a lost key. Caller: an active identity authority.
+   * Starts the recovery of a lost key, or replaces the caller's own pending one. Caller: an active
+   * identity authority; another authority's pending recovery makes it revert `RecoveryAlreadyPending`.
    * @returns a transaction whose `wait()` gives when the recovery can complete
    */
   async initiateRecovery(
@@ -89,12 +90,22 @@ export class Subjects {
     );
   }
 
-  /** Cancels a pending recovery. Caller: the controller or an identity authority. */
+  /** Cancels a pending recovery. Caller: the controller, or the identity authority that started it. */
   async cancelRecovery(subjectId: Hex): Promise<PendingTransaction<{ subjectId: Hex }>> {
     const id = bytes32("subjectId", subjectId);
     return this.#ctx.write(
       "cancelRecovery",
       () => this.#ctx.dataSafe.cancelRecovery(id),
+      () => ({ subjectId: id }),
+    );
+  }
+
+  /** Cancels any pending recovery (one a compromised authority started, say). Caller: REGULATOR. */
+  async cancelRecoveryByGovernance(subjectId: Hex): Promise<PendingTransaction<{ subjectId: Hex }>> {
+    const id = bytes32("subjectId", subjectId);
+    return this.#ctx.write(
+      "cancelRecoveryByGovernance",
+      () => this.#ctx.dataSafe.cancelRecoveryByGovernance(id),
       () => ({ subjectId: id }),
     );
   }

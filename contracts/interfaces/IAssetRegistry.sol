@@ -40,6 +40,8 @@ interface IAssetRegistry {
     error AssetNotFound(bytes32 assetId);
     /// @notice The asset is not valid (revoked or superseded) for this change.
     error AssetNotCurrent(bytes32 assetId, AssetStatus status);
+    /// @notice The asset is past its valid-until: it cannot be superseded (issue a new asset instead).
+    error AssetExpired(bytes32 assetId, uint40 validUntil);
     /// @notice `account` did not issue the asset.
     error NotAssetIssuer(bytes32 assetId, address account);
     /// @notice A new asset has a zero subject id or content commitment, or a valid-until in the past.
@@ -122,7 +124,8 @@ interface IAssetRegistry {
     /// @notice Revokes an asset by governance. Governed (OPERATOR), delayed.
     function revokeAssetByGovernance(bytes32 assetId, uint16 reason) external;
 
-    /// @notice Replaces an asset by a new version. Caller: the issuer, still authorised for the type.
+    /// @notice Replaces a valid, unexpired asset by a new version. Caller: the issuer, still
+    /// authorised for the type.
     /// @return newAssetId the new version's id
     function supersedeAsset(AssetKey calldata previous, NewAsset calldata next) external returns (bytes32 newAssetId);
 

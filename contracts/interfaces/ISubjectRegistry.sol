@@ -6,8 +6,9 @@ pragma solidity 0.8.30;
 /// salted commitment to their real identifier, computed off chain by an identity authority. Each
 /// subject is controlled by one address, which may be a smart-contract wallet. The controller can
 /// hand control to a new key; an identity authority can recover a subject whose key is lost, after
-/// a delay during which the current controller can cancel. Assets and grants belong to the
-/// subject, not the key: a rotated-away key loses all power at once, and nothing else changes.
+/// a delay during which the current controller, the authority that started it or governance can
+/// cancel. A hand-over ends any pending recovery. Assets and grants belong to the subject, not the
+/// key: a rotated-away key loses all power at once, and nothing else changes.
 interface ISubjectRegistry {
     /// @notice A subject as stored.
     struct Subject {
@@ -37,6 +38,11 @@ interface ISubjectRegistry {
     error RecoveryNotReady(bytes32 subjectId, uint40 executableAt);
     /// @notice The recovery delay is above the allowed maximum.
     error InvalidRecoveryDelay(uint32 delay);
+    /// @notice Another identity authority's recovery is pending; it must be cancelled first.
+    error RecoveryAlreadyPending(bytes32 subjectId, address authority);
+    /// @notice `account` may not cancel the pending recovery: it is neither the controller nor the
+    /// identity authority that started it (governance uses `cancelRecoveryByGovernance`).
+    error NotRecoveryAuthority(bytes32 subjectId, address account);
 
     /// @notice A subject was registered.
     /// @param subjectId pseudonymous id
@@ -65,9 +71,10 @@ interface ISubjectRegistry {
         uint40 executableAt,
         address indexed authority
     );
-    /// @notice A pending recovery was cancelled.
+    /// @notice A pending recovery was cancelled, or ended by a hand-over.
     /// @param subjectId pseudonymous id
-    /// @param by the controller or an identity authority
+    /// @param by the controller (also when its hand-over ended it), the identity authority that
+    /// started it, or the governance caller
     event RecoveryCancelled(bytes32 indexed subjectId, address indexed by);
     /// @notice The controller invalidated every signature it had made and not yet used.
     /// @param subjectId pseudonymous id
@@ -83,15 +90,23 @@ interface ISubjectRegistry {
     /// @notice Registers several subjects. Caller: an active identity-authority member.
     function registerSubjects(bytes32[] calldata subjectIds, address[] calldata controllers) external;
 
-    /// @notice Hands control to `newController` and invalidates the outstanding signatures of the
-    /// previous key. Caller: the controller.
+    /// @notice Hands control to `newController`, invalidates the outstanding signatures of the
+    /// previous key and cancels any pending recovery (`RecoveryCancelled` by the controller).
+    /// Caller: the controller.
     function transferControl(bytes32 subjectId, address newController) external;
 
-    /// @notice Starts a recovery to `newController`. Caller: an active identity-authority member.
+    /// @notice Starts a recovery to `newController`, or replaces the caller's own pending one (the
+    /// delay starts again). Caller: an active identity-authority member; reverts
+    /// `RecoveryAlreadyPending` while another authority's recovery is pending.
     function initiateRecovery(bytes32 subjectId, address newController) external;
 
-    /// @notice Cancels a pending recovery. Caller: the controller or an identity authority.
+    /// @notice Cancels a pending recovery. Caller: the controller, or the identity authority that
+    /// started it while it is active.
     function cancelRecovery(bytes32 subjectId) external;
+
+    /// @notice Cancels any pending recovery, e.g. one a compromised or suspended authority started.
+    /// Governed (REGULATOR), immediate: it must beat the recovery delay.
+    function cancelRecoveryByGovernance(bytes32 subjectId) external;
 
     /// @notice Completes a recovery whose delay has passed, if the identity authority that started it
     /// is still active. Anyone may call.

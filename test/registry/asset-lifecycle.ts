@@ -184,15 +184,38 @@ describe("AssetRegistry: revoking and superseding", () => {
       expect(await dataSafe.isValid(newId)).to.equal(true);
     });
 
-    it("renews an expired asset", async () => {
+    it("reverts AssetExpired(id, validUntil) for an asset past its valid-until, and leaves it as it was", async () => {
       const { dataSafe, actors } = await loadFixture(deployWithAsset);
       const validUntil = (await time.latest()) + 100;
       const old = newAsset(CITIZEN, DataType.IdCard, validUntil);
       await dataSafe.connect(actors.publicSecurity).issueAsset(old);
+      const oldId = assetIdOf(actors.publicSecurity.address, old);
+      const before = await storedAsset(dataSafe, oldId);
       await time.increaseTo(validUntil + 1);
       const next = newAsset(CITIZEN, DataType.IdCard, validUntil + 1000);
-      await dataSafe.connect(actors.publicSecurity).supersedeAsset(keyOf(actors.publicSecurity.address, old), next);
+      await expect(
+        dataSafe.connect(actors.publicSecurity).supersedeAsset(keyOf(actors.publicSecurity.address, old), next),
+      )
+        .to.be.revertedWithCustomError(dataSafe, "AssetExpired")
+        .withArgs(oldId, validUntil);
+      // The expired asset stays what it is (expired, not "replaced"), and nothing new was issued.
+      expect(await storedAsset(dataSafe, oldId)).to.deep.equal(before);
+      expect(await dataSafe.areIssued([assetIdOf(actors.publicSecurity.address, next)])).to.deep.equal([false]);
+      // Renewing an expired record is a new issue.
+      await dataSafe.connect(actors.publicSecurity).issueAsset(next);
       expect(await dataSafe.isValid(assetIdOf(actors.publicSecurity.address, next))).to.equal(true);
+    });
+
+    it("supersedes an asset at exactly its valid-until (still valid then)", async () => {
+      const { dataSafe, actors } = await loadFixture(deployWithAsset);
+      const validUntil = (await time.latest()) + 100;
+      const old = newAsset(CITIZEN, DataType.IdCard, validUntil);
+      await dataSafe.connect(actors.publicSecurity).issueAsset(old);
+      await time.setNextBlockTimestamp(validUntil);
+      const next = newAsset(CITIZEN, DataType.IdCard, validUntil + 1000);
+      await expect(
+        dataSafe.connect(actors.publicSecurity).supersedeAsset(keyOf(actors.publicSecurity.address, old), next),
+      ).to.emit(dataSafe, "AssetSuperseded");
       expect((await storedAsset(dataSafe, assetIdOf(actors.publicSecurity.address, old))).status).to.equal(
         AssetStatus.Superseded,
       );

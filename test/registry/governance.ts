@@ -12,6 +12,7 @@ import {
 } from "../../deploy/modules/roles.js";
 import type { DataCatalog, DataSafe, DataSafeAccessManager } from "../../typechain-types/index.js";
 import {
+  CITIZEN,
   DataType,
   DataTypeStatus,
   MemberKind,
@@ -155,16 +156,21 @@ describe("governance (Permissions module)", () => {
       registerMember: {
         contract: "dataSafe",
         role: "MEMBER_ADMIN",
-        send: (t, a) => t.registerMember(a.stranger.address, MemberKind.Consumer, "X", random32(), ""),
+        send: (t, a) => t.registerMember(a.stranger.address, MemberKind.Consumer, "X", ""),
       },
       updateMember: {
         contract: "dataSafe",
         role: "MEMBER_ADMIN",
-        send: (t, a) => t.updateMember(a.bank.address, "X", random32(), ""),
+        send: (t, a) => t.updateMember(a.bank.address, "X", ""),
       },
       suspendMember: { contract: "dataSafe", role: "REGULATOR", send: (t, a) => t.suspendMember(a.bank.address, 1) },
       reinstateMember: { contract: "dataSafe", role: "REGULATOR", send: (t, a) => t.reinstateMember(a.bank.address) },
       setRecoveryDelay: { contract: "dataSafe", role: "OPERATOR", send: (t) => t.setRecoveryDelay(3600) },
+      cancelRecoveryByGovernance: {
+        contract: "dataSafe",
+        role: "REGULATOR",
+        send: (t) => t.cancelRecoveryByGovernance(CITIZEN),
+      },
       revokeAssetByGovernance: {
         contract: "dataSafe",
         role: "OPERATOR",
@@ -220,6 +226,8 @@ describe("governance (Permissions module)", () => {
         const target = suite[call.contract];
         if (name === "reinstateMember")
           await suite.dataSafe.connect(actors.regulator).suspendMember(actors.bank.address, 1);
+        if (name === "cancelRecoveryByGovernance")
+          await suite.dataSafe.connect(actors.identityAuthority).initiateRecovery(CITIZEN, actors.stranger.address);
         for (const who of callers.filter((c) => c !== ROLE_HOLDER[call.role])) {
           await expect(call.send(target.connect(actors[who]), actors, assetId) as Promise<any>, who)
             .to.be.revertedWithCustomError(target, "AccessManagedUnauthorized")
@@ -415,9 +423,7 @@ describe("governance (Permissions module)", () => {
     it("leaves the undelayed roles immediate", async () => {
       const { dataSafe, actors } = await delayed.networkHelpers.loadFixture(deployDelayedSuite);
       await expect(
-        dataSafe
-          .connect(actors.memberAdmin)
-          .registerMember(actors.stranger.address, MemberKind.Consumer, "X", random32(), ""),
+        dataSafe.connect(actors.memberAdmin).registerMember(actors.stranger.address, MemberKind.Consumer, "X", ""),
       ).to.emit(dataSafe, "MemberRegistered");
     });
   });

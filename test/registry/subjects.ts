@@ -1,3 +1,4 @@
+import { anyValue } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs";
 import { expect } from "chai";
 
 import {
@@ -7,7 +8,6 @@ import {
   MemberKind,
   deployWithParticipants,
   networkHelpers,
-  random32,
   subjectIdFor,
 } from "../helpers/fixtures.js";
 import {
@@ -208,6 +208,25 @@ describe("SubjectRegistry", () => {
       });
     });
 
+    it("ends a pending recovery: RecoveryCancelled by the controller, and the recovery can no longer complete", async () => {
+      const { dataSafe, actors } = await loadFixture(deployWithParticipants);
+      const [recoveryKey, newKey] = actors.others;
+      await dataSafe.connect(actors.identityAuthority).initiateRecovery(CITIZEN, recoveryKey.address);
+      const tx = dataSafe.connect(actors.citizen).transferControl(CITIZEN, newKey.address);
+      await expect(tx).to.emit(dataSafe, "RecoveryCancelled").withArgs(CITIZEN, actors.citizen.address);
+      expect(await eventNamesOf(tx, dataSafe)).to.deep.equal([
+        "RecoveryCancelled",
+        "ControllerChanged",
+        "NonceInvalidated",
+      ]);
+      expect(await storedRecovery(dataSafe, CITIZEN)).to.deep.equal(NO_RECOVERY);
+      await time.increase(THREE_DAYS);
+      await expect(dataSafe.connect(actors.stranger).completeRecovery(CITIZEN))
+        .to.be.revertedWithCustomError(dataSafe, "NoPendingRecovery")
+        .withArgs(CITIZEN);
+      expect(await dataSafe.controllerOf(CITIZEN)).to.equal(newKey.address);
+    });
+
     it("does not revive the previous key's unused signatures when control comes back to it", async () => {
       const { dataSafe, actors } = await loadFixture(deployWithParticipants);
       const [newKey] = actors.others;
@@ -356,7 +375,7 @@ describe("SubjectRegistry", () => {
       expect(await dataSafe.controllerOf(CITIZEN)).to.equal(actors.citizen.address);
     });
 
-    it("replaces a pending recovery with a new one", async () => {
+    it("lets the identity authority that started a recovery replace it (new key, delay restarts)", async () => {
       const { dataSafe, actors } = await loadFixture(deployWithParticipants);
       const [first, second] = actors.others;
       await dataSafe.connect(actors.identityAuthority).initiateRecovery(CITIZEN, first.address);
@@ -370,11 +389,30 @@ describe("SubjectRegistry", () => {
       });
     });
 
+    it("reverts RecoveryAlreadyPending(subject, authority) for another identity authority, keeping the pending one", async () => {
+      const { dataSafe, actors } = await loadFixture(deployWithParticipants);
+      const [first, second, otherAuthority] = actors.others;
+      await dataSafe
+        .connect(actors.memberAdmin)
+        .registerMember(otherAuthority.address, MemberKind.IdentityAuthority, "IA 2", "");
+      await dataSafe.connect(actors.identityAuthority).initiateRecovery(CITIZEN, first.address);
+      const before = await storedRecovery(dataSafe, CITIZEN);
+      await expect(dataSafe.connect(otherAuthority).initiateRecovery(CITIZEN, second.address))
+        .to.be.revertedWithCustomError(dataSafe, "RecoveryAlreadyPending")
+        .withArgs(CITIZEN, actors.identityAuthority.address);
+      expect(await storedRecovery(dataSafe, CITIZEN)).to.deep.equal(before);
+      // Once the pending one is cancelled, another authority may start its own.
+      await dataSafe.connect(actors.citizen).cancelRecovery(CITIZEN);
+      await expect(dataSafe.connect(otherAuthority).initiateRecovery(CITIZEN, second.address))
+        .to.emit(dataSafe, "RecoveryInitiated")
+        .withArgs(CITIZEN, second.address, anyValue, otherAuthority.address);
+    });
+
     it("reverts MemberNotPermitted for a caller that is not an active identity authority", async () => {
       const { dataSafe, actors } = await loadFixture(deployWithParticipants);
       await dataSafe
         .connect(actors.memberAdmin)
-        .registerMember(actors.others[1].address, MemberKind.IdentityAuthority, "IA 2", random32(), "");
+        .registerMember(actors.others[1].address, MemberKind.IdentityAuthority, "IA 2", "");
       await dataSafe.connect(actors.regulator).suspendMember(actors.others[1].address, 1);
       for (const who of [actors.stranger, actors.publicSecurity, actors.citizen, actors.others[1]]) {
         await expect(dataSafe.connect(who).initiateRecovery(CITIZEN, actors.others[0].address))
@@ -520,16 +558,17 @@ describe("SubjectRegistry", () => {
       expect(await dataSafe.controllerOf(CITIZEN)).to.equal(actors.citizen.address);
     });
 
-    it("lets an identity authority cancel, including one that did not start it", async () => {
+    it("reverts NotRecoveryAuthority for an active identity authority that did not start it", async () => {
       const { dataSafe, actors } = await loadFixture(initiated);
       const otherAuthority = actors.others[1];
       await dataSafe
         .connect(actors.memberAdmin)
-        .registerMember(otherAuthority.address, MemberKind.IdentityAuthority, "IA 2", random32(), "");
+        .registerMember(otherAuthority.address, MemberKind.IdentityAuthority, "IA 2", "");
+      const before = await storedRecovery(dataSafe, CITIZEN);
       await expect(dataSafe.connect(otherAuthority).cancelRecovery(CITIZEN))
-        .to.emit(dataSafe, "RecoveryCancelled")
+        .to.be.revertedWithCustomError(dataSafe, "NotRecoveryAuthority")
         .withArgs(CITIZEN, otherAuthority.address);
-      expect(await storedRecovery(dataSafe, CITIZEN)).to.deep.equal(NO_RECOVERY);
+      expect(await storedRecovery(dataSafe, CITIZEN)).to.deep.equal(before);
     });
 
     it("lets the identity authority that started it cancel", async () => {
@@ -539,26 +578,25 @@ describe("SubjectRegistry", () => {
         .withArgs(CITIZEN, actors.identityAuthority.address);
     });
 
-    it("reverts MemberNotPermitted for a stranger, a department and a suspended identity authority", async () => {
+    it("reverts NotRecoveryAuthority for a stranger, a department, the proposed key and the regulator", async () => {
       const { dataSafe, actors } = await loadFixture(initiated);
       const before = await storedRecovery(dataSafe, CITIZEN);
-      await dataSafe.connect(actors.regulator).suspendMember(actors.identityAuthority.address, 1);
-      for (const who of [actors.stranger, actors.publicSecurity, actors.others[0], actors.identityAuthority]) {
+      for (const who of [actors.stranger, actors.publicSecurity, actors.others[0], actors.regulator]) {
         await expect(dataSafe.connect(who).cancelRecovery(CITIZEN))
-          .to.be.revertedWithCustomError(dataSafe, "MemberNotPermitted")
-          .withArgs(who.address, MemberKind.IdentityAuthority);
+          .to.be.revertedWithCustomError(dataSafe, "NotRecoveryAuthority")
+          .withArgs(CITIZEN, who.address);
       }
       expect(await storedRecovery(dataSafe, CITIZEN)).to.deep.equal(before);
     });
 
-    it("is still open to the controller after a transferControl (transferring does not cancel it)", async () => {
+    it("reverts MemberNotPermitted for the authority that started it once suspended", async () => {
       const { dataSafe, actors } = await loadFixture(initiated);
-      const [, freshKey] = actors.others;
-      await dataSafe.connect(actors.citizen).transferControl(CITIZEN, freshKey.address);
-      expect((await storedRecovery(dataSafe, CITIZEN)).newController).to.equal(actors.others[0].address);
-      await expect(dataSafe.connect(freshKey).cancelRecovery(CITIZEN))
-        .to.emit(dataSafe, "RecoveryCancelled")
-        .withArgs(CITIZEN, freshKey.address);
+      const before = await storedRecovery(dataSafe, CITIZEN);
+      await dataSafe.connect(actors.regulator).suspendMember(actors.identityAuthority.address, 1);
+      await expect(dataSafe.connect(actors.identityAuthority).cancelRecovery(CITIZEN))
+        .to.be.revertedWithCustomError(dataSafe, "MemberNotPermitted")
+        .withArgs(actors.identityAuthority.address, MemberKind.IdentityAuthority);
+      expect(await storedRecovery(dataSafe, CITIZEN)).to.deep.equal(before);
     });
 
     it("reverts NoPendingRecovery for a subject without one", async () => {
@@ -569,6 +607,55 @@ describe("SubjectRegistry", () => {
       await expect(dataSafe.connect(actors.identityAuthority).cancelRecovery(NEW_SUBJECT))
         .to.be.revertedWithCustomError(dataSafe, "NoPendingRecovery")
         .withArgs(NEW_SUBJECT);
+    });
+  });
+
+  describe("cancelRecoveryByGovernance", () => {
+    async function initiated() {
+      const suite = await deployWithParticipants();
+      await suite.dataSafe
+        .connect(suite.actors.identityAuthority)
+        .initiateRecovery(CITIZEN, suite.actors.others[0].address);
+      return suite;
+    }
+
+    it("lets the regulator cancel any pending recovery: RecoveryCancelled by the regulator", async () => {
+      const { dataSafe, actors } = await loadFixture(initiated);
+      await expect(dataSafe.connect(actors.regulator).cancelRecoveryByGovernance(CITIZEN))
+        .to.emit(dataSafe, "RecoveryCancelled")
+        .withArgs(CITIZEN, actors.regulator.address);
+      expect(await storedRecovery(dataSafe, CITIZEN)).to.deep.equal(NO_RECOVERY);
+    });
+
+    it("clears a suspended authority's recovery that nobody else could cancel, so another may start", async () => {
+      const { dataSafe, actors } = await loadFixture(initiated);
+      const otherAuthority = actors.others[1];
+      await dataSafe
+        .connect(actors.memberAdmin)
+        .registerMember(otherAuthority.address, MemberKind.IdentityAuthority, "IA 2", "");
+      await dataSafe.connect(actors.regulator).suspendMember(actors.identityAuthority.address, 1);
+      await dataSafe.connect(actors.regulator).cancelRecoveryByGovernance(CITIZEN);
+      await expect(dataSafe.connect(otherAuthority).initiateRecovery(CITIZEN, actors.others[2].address)).to.emit(
+        dataSafe,
+        "RecoveryInitiated",
+      );
+    });
+
+    it("reverts NoPendingRecovery without one", async () => {
+      const { dataSafe, actors } = await loadFixture(deployWithParticipants);
+      await expect(dataSafe.connect(actors.regulator).cancelRecoveryByGovernance(CITIZEN))
+        .to.be.revertedWithCustomError(dataSafe, "NoPendingRecovery")
+        .withArgs(CITIZEN);
+    });
+
+    it("reverts AccessManagedUnauthorized for identity authorities, the controller and other roles", async () => {
+      const { dataSafe, actors } = await loadFixture(initiated);
+      for (const who of [actors.identityAuthority, actors.citizen, actors.operator, actors.admin, actors.stranger]) {
+        await expect(dataSafe.connect(who).cancelRecoveryByGovernance(CITIZEN))
+          .to.be.revertedWithCustomError(dataSafe, "AccessManagedUnauthorized")
+          .withArgs(who.address);
+      }
+      expect((await storedRecovery(dataSafe, CITIZEN)).newController).to.equal(actors.others[0].address);
     });
   });
 

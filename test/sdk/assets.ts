@@ -22,13 +22,11 @@ describe("sdk: members, catalog, subjects and assets", () => {
   it("test_members_register_waitReturnsAccountAndStateReads", async () => {
     const { clients, safe, actors } = await loadSdkFixture();
     const account = actors.others[0].address;
-    const key = random32();
     const registered = await (
       await clients.memberAdmin.members.register({
         account,
         kind: "Consumer",
         name: "Employer",
-        encryptionKey: key,
         metadataURI: "urn:x",
       })
     ).wait();
@@ -39,7 +37,6 @@ describe("sdk: members, catalog, subjects and assets", () => {
       account,
       kind: "Consumer",
       status: "Active",
-      encryptionKey: key,
       name: "Employer",
       metadataURI: "urn:x",
     });
@@ -86,6 +83,33 @@ describe("sdk: members, catalog, subjects and assets", () => {
       controller: actors.others[1].address,
       nonce: 0,
     });
+  });
+
+  it("test_subjects_recovery_onlyStarterControllerOrGovernanceCancels_handOverEndsIt", async () => {
+    const { clients, safe, actors } = await loadSdkFixture();
+    const [recoveryKey, otherAuthority, handedTo] = actors.others;
+    await (
+      await clients.memberAdmin.members.register({
+        account: otherAuthority.address,
+        kind: "IdentityAuthority",
+        name: "IA 2",
+      })
+    ).wait();
+    await (await clients.authority.subjects.initiateRecovery(CITIZEN, recoveryKey.address)).wait();
+    const refused = (await thrown(() =>
+      safe.connect(otherAuthority).subjects.cancelRecovery(CITIZEN),
+    )) as ContractRevertedError<"NotRecoveryAuthority">;
+    expect(refused.errorName).to.equal("NotRecoveryAuthority");
+    expect(refused.args).to.deep.equal({ subjectId: CITIZEN, account: otherAuthority.address });
+    const overwrite = (await thrown(() =>
+      safe.connect(otherAuthority).subjects.initiateRecovery(CITIZEN, handedTo.address),
+    )) as ContractRevertedError<"RecoveryAlreadyPending">;
+    expect(overwrite.args).to.deep.equal({ subjectId: CITIZEN, authority: actors.identityAuthority.address });
+    await (await clients.regulator.subjects.cancelRecoveryByGovernance(CITIZEN)).wait();
+    expect(await safe.subjects.pendingRecovery(CITIZEN)).to.equal(undefined);
+    await (await clients.authority.subjects.initiateRecovery(CITIZEN, recoveryKey.address)).wait();
+    await (await clients.citizen.subjects.transferControl(CITIZEN, handedTo.address)).wait();
+    expect(await safe.subjects.pendingRecovery(CITIZEN)).to.equal(undefined);
   });
 
   it("test_issue_waitReturnsAssetIdOfItsKey", async () => {

@@ -151,9 +151,7 @@ describe("sdk: history over a range-capped RPC (hardhat node behind a Besu-like 
       [8, Kind.Consumer, "City Commercial Bank"],
       [9, Kind.Consumer, "No. 1 Middle School"],
     ] as const) {
-      await (
-        await memberAdmin.members.register({ account: accountOf(account), kind, name, encryptionKey: newSalt() })
-      ).wait();
+      await (await memberAdmin.members.register({ account: accountOf(account), kind, name })).wait();
     }
     await (
       await catalogAdmin.catalog.define({

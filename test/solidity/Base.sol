@@ -281,9 +281,10 @@ abstract contract Base is TestHelpers, Assertions, InvariantTargets {
         bytes4[] memory memberAdminCore = new bytes4[](2);
         memberAdminCore[0] = IMemberDirectory.registerMember.selector;
         memberAdminCore[1] = IMemberDirectory.updateMember.selector;
-        bytes4[] memory regulatorCore = new bytes4[](2);
+        bytes4[] memory regulatorCore = new bytes4[](3);
         regulatorCore[0] = IMemberDirectory.suspendMember.selector;
         regulatorCore[1] = IMemberDirectory.reinstateMember.selector;
+        regulatorCore[2] = ISubjectRegistry.cancelRecoveryByGovernance.selector;
         manager.setTargetFunctionRole(address(dataSafe), operatorCore, Roles.OPERATOR);
         manager.setTargetFunctionRole(address(dataSafe), memberAdminCore, Roles.MEMBER_ADMIN);
         manager.setTargetFunctionRole(address(dataSafe), regulatorCore, Roles.REGULATOR);
@@ -310,26 +311,14 @@ abstract contract Base is TestHelpers, Assertions, InvariantTargets {
 
     function _registerMembers() internal {
         vm.startPrank(memberAdmin);
-        dataSafe.registerMember(
-            publicSecurity,
-            MemberKind.Department,
-            "Public Security Bureau",
-            bytes32(uint256(1)),
-            ""
-        );
-        dataSafe.registerMember(housingFund, MemberKind.Department, "Housing Fund Centre", bytes32(uint256(2)), "");
-        dataSafe.registerMember(suspendedDepartment, MemberKind.Department, "Closed Office", bytes32(uint256(3)), "");
-        dataSafe.registerMember(bank, MemberKind.Consumer, "Bank", bytes32(uint256(4)), "");
-        dataSafe.registerMember(school, MemberKind.Consumer, "School", bytes32(uint256(5)), "");
-        dataSafe.registerMember(employer, MemberKind.Consumer, "Employer", bytes32(uint256(6)), "");
-        dataSafe.registerMember(
-            identityAuthority,
-            MemberKind.IdentityAuthority,
-            "Identity Authority",
-            bytes32(uint256(7)),
-            ""
-        );
-        dataSafe.registerMember(regulatorMember, MemberKind.Regulator, "Regulator", bytes32(uint256(8)), "");
+        dataSafe.registerMember(publicSecurity, MemberKind.Department, "Public Security Bureau", "");
+        dataSafe.registerMember(housingFund, MemberKind.Department, "Housing Fund Centre", "");
+        dataSafe.registerMember(suspendedDepartment, MemberKind.Department, "Closed Office", "");
+        dataSafe.registerMember(bank, MemberKind.Consumer, "Bank", "");
+        dataSafe.registerMember(school, MemberKind.Consumer, "School", "");
+        dataSafe.registerMember(employer, MemberKind.Consumer, "Employer", "");
+        dataSafe.registerMember(identityAuthority, MemberKind.IdentityAuthority, "Identity Authority", "");
+        dataSafe.registerMember(regulatorMember, MemberKind.Regulator, "Regulator", "");
         vm.stopPrank();
     }
 

@@ -15,13 +15,15 @@ import {Base} from "./Base.sol";
 /// @dev Invariant 6 of ARCHITECTURE.md §4: every governed function refuses whoever lacks its role
 /// (the mapping of deploy/modules/roles.ts), and its role holder can call it.
 contract GovernanceFuzzTest is Base {
-    uint256 internal constant RESTRICTED_COUNT = 11;
+    uint256 internal constant RESTRICTED_COUNT = 12;
 
     bytes32 internal assetId;
 
     function setUp() public override {
         super.setUp();
         (assetId, ) = _issue(publicSecurity, BOB, ID_CARD, "bob-id-card", 0);
+        vm.prank(identityAuthority);
+        dataSafe.initiateRecovery(CAROL, address(0xCA402));
     }
 
     /// @dev The `index`th governed function: its contract, a well-formed call, and its role holder.
@@ -29,17 +31,14 @@ contract GovernanceFuzzTest is Base {
         if (index == 0) {
             return (
                 address(dataSafe),
-                abi.encodeCall(
-                    IMemberDirectory.registerMember,
-                    (address(0xF00D), MemberKind.Consumer, "Insurer", bytes32(uint256(9)), "")
-                ),
+                abi.encodeCall(IMemberDirectory.registerMember, (address(0xF00D), MemberKind.Consumer, "Insurer", "")),
                 memberAdmin
             );
         }
         if (index == 1) {
             return (
                 address(dataSafe),
-                abi.encodeCall(IMemberDirectory.updateMember, (bank, "Bank", bytes32(uint256(10)), "ipfs://bank")),
+                abi.encodeCall(IMemberDirectory.updateMember, (bank, "Bank", "ipfs://bank")),
                 memberAdmin
             );
         }
@@ -83,11 +82,15 @@ contract GovernanceFuzzTest is Base {
                 catalogAdmin
             );
         }
-        return (
-            address(catalog),
-            abi.encodeCall(IDataCatalog.deauthoriseIssuer, (ID_CARD, publicSecurity)),
-            catalogAdmin
-        );
+        if (index == 10) {
+            return (
+                address(catalog),
+                abi.encodeCall(IDataCatalog.deauthoriseIssuer, (ID_CARD, publicSecurity)),
+                catalogAdmin
+            );
+        }
+        // CAROL's recovery, started in setUp, is pending.
+        return (address(dataSafe), abi.encodeCall(ISubjectRegistry.cancelRecoveryByGovernance, (CAROL)), regulator);
     }
 
     /// @dev Everyone without the function's role is refused with `AccessManagedUnauthorized(caller)`:

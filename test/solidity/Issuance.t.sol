@@ -1,7 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-import {AccessCheck, AssetKey, GrantKey, GrantScope, MemberKind, NewAsset} from "../../contracts/Common.sol";
+import {
+    AccessCheck,
+    AssetKey,
+    AssetStatus,
+    GrantKey,
+    GrantScope,
+    MemberKind,
+    NewAsset
+} from "../../contracts/Common.sol";
 import {IAccessLog} from "../../contracts/interfaces/IAccessLog.sol";
 import {IAssetRegistry} from "../../contracts/interfaces/IAssetRegistry.sol";
 import {IMemberDirectory} from "../../contracts/interfaces/IMemberDirectory.sol";
@@ -252,6 +260,28 @@ contract IssuanceFuzzTest is Base {
         }
         vm.prank(bank);
         dataSafe.recordAccess(ALICE, GrantScope.Asset, PURPOSE_LOAN, assetId);
+    }
+
+    /// @dev An asset can be superseded up to and at its valid-until, never after: an expired asset is
+    /// refused with `AssetExpired`, keeps its stored status, and nothing new is issued.
+    function testFuzz_supersedeAsset_onlyUntilValidUntil(uint256 validFor, uint256 at, bytes32 salt) public {
+        uint40 validUntil = uint40(START + _bound(validFor, 1, 3650 days));
+        (bytes32 assetId, AssetKey memory key) = _issue(publicSecurity, ALICE, ID_CARD, salt, validUntil);
+        vm.warp(_bound(at, START, uint256(validUntil) + 3650 days));
+        NewAsset memory next = NewAsset(ALICE, ID_CARD, keccak256(abi.encode(salt, "v2")), 0, 0);
+        bytes32 nextId = _assetId(AssetKey(publicSecurity, ALICE, ID_CARD, next.contentCommitment));
+        bool expired = block.timestamp > validUntil;
+        if (expired) {
+            vm.expectRevert(abi.encodeWithSelector(IAssetRegistry.AssetExpired.selector, assetId, validUntil));
+        }
+        vm.prank(publicSecurity);
+        dataSafe.supersedeAsset(key, next);
+        assertEq(
+            uint8(dataSafe.getAsset(assetId).status),
+            uint8(expired ? AssetStatus.Valid : AssetStatus.Superseded),
+            "stored status of the previous asset"
+        );
+        assertTrue(dataSafe.getAsset(nextId).status == (expired ? AssetStatus.None : AssetStatus.Valid), "new version");
     }
 
     /// @dev Only the issuer (or governance) revokes: any other caller is refused by name.

@@ -197,6 +197,96 @@ contract SubjectControlFuzzTest is Base {
         assertEq(dataSafe.controllerOf(ALICE), alice, "controller kept");
     }
 
+    /// @dev A hand-over ends any pending recovery, whoever it names and however long anyone waits:
+    /// the key the holder chose stays in control.
+    function testFuzz_transferControl_endsPendingRecovery(
+        uint256 recoverySeed,
+        uint256 handOverSeed,
+        uint256 lateBy
+    ) public {
+        address recoveryKey = vm.addr(_bound(recoverySeed, 1, SECP256K1_N - 1));
+        address chosen = vm.addr(_bound(handOverSeed, 1, SECP256K1_N - 1));
+        vm.prank(identityAuthority);
+        dataSafe.initiateRecovery(ALICE, recoveryKey);
+        vm.warp(block.timestamp + _bound(lateBy, 0, RECOVERY_DELAY - 1));
+        vm.prank(alice);
+        dataSafe.transferControl(ALICE, chosen);
+        assertEq(dataSafe.pendingRecovery(ALICE).newController, address(0), "recovery still pending");
+        vm.warp(block.timestamp + RECOVERY_DELAY + _bound(lateBy, 0, 365 days));
+        vm.expectRevert(abi.encodeWithSelector(ISubjectRegistry.NoPendingRecovery.selector, ALICE));
+        dataSafe.completeRecovery(ALICE);
+        assertEq(dataSafe.controllerOf(ALICE), chosen, "hand-over overridden");
+    }
+
+    /// @dev Only the controller or the authority that started a recovery cancels it by
+    /// `cancelRecovery`; anyone else, another identity authority and governance role holders
+    /// included, is refused and the recovery stays as it was.
+    function testFuzz_cancelRecovery_refusesAllButControllerAndStarter(
+        uint256 callerSeed,
+        address stranger,
+        uint256 newKeySeed
+    ) public {
+        address otherAuthority = _registerOtherAuthority();
+        address next = vm.addr(_bound(newKeySeed, 1, SECP256K1_N - 1));
+        vm.prank(identityAuthority);
+        dataSafe.initiateRecovery(ALICE, next);
+        address[9] memory cast = [
+            otherAuthority,
+            bob,
+            bank,
+            publicSecurity,
+            regulator,
+            operator,
+            address(this),
+            next,
+            stranger
+        ];
+        address caller = cast[callerSeed % cast.length];
+        vm.assume(caller != alice && caller != identityAuthority);
+        vm.expectRevert(abi.encodeWithSelector(ISubjectRegistry.NotRecoveryAuthority.selector, ALICE, caller));
+        vm.prank(caller);
+        dataSafe.cancelRecovery(ALICE);
+        assertEq(dataSafe.pendingRecovery(ALICE).authority, identityAuthority, "recovery changed");
+        // the starter can, and so can governance (checked in Governance.t.sol)
+        vm.prank(identityAuthority);
+        dataSafe.cancelRecovery(ALICE);
+        assertEq(dataSafe.pendingRecovery(ALICE).newController, address(0), "starter could not cancel");
+    }
+
+    /// @dev Another identity authority cannot overwrite a pending recovery; the one that started it
+    /// can, and the delay starts again.
+    function testFuzz_initiateRecovery_otherAuthorityCannotOverwrite(
+        uint256 firstSeed,
+        uint256 secondSeed,
+        uint256 laterBy
+    ) public {
+        address otherAuthority = _registerOtherAuthority();
+        address first = vm.addr(_bound(firstSeed, 1, SECP256K1_N - 1));
+        address second = vm.addr(_bound(secondSeed, 1, SECP256K1_N - 1));
+        vm.prank(identityAuthority);
+        dataSafe.initiateRecovery(ALICE, first);
+        ISubjectRegistry.Recovery memory pending = dataSafe.pendingRecovery(ALICE);
+        vm.warp(block.timestamp + _bound(laterBy, 0, 365 days));
+        vm.expectRevert(
+            abi.encodeWithSelector(ISubjectRegistry.RecoveryAlreadyPending.selector, ALICE, identityAuthority)
+        );
+        vm.prank(otherAuthority);
+        dataSafe.initiateRecovery(ALICE, second);
+        assertEq(dataSafe.pendingRecovery(ALICE).newController, pending.newController, "overwritten");
+        assertEq(dataSafe.pendingRecovery(ALICE).executableAt, pending.executableAt, "delay changed");
+
+        vm.prank(identityAuthority);
+        dataSafe.initiateRecovery(ALICE, second);
+        assertEq(dataSafe.pendingRecovery(ALICE).newController, second, "starter could not replace it");
+        assertEq(dataSafe.pendingRecovery(ALICE).executableAt, block.timestamp + RECOVERY_DELAY, "delay restarts");
+    }
+
+    function _registerOtherAuthority() internal returns (address otherAuthority) {
+        otherAuthority = address(0x1A02);
+        vm.prank(memberAdmin);
+        dataSafe.registerMember(otherAuthority, MemberKind.IdentityAuthority, "Second Identity Authority", "");
+    }
+
     function _assertRefusedEverywhere(address oldKey, uint256 action) internal {
         bytes memory refused = _notControllerError(oldKey);
         uint256 which = action % 7;
