@@ -39,6 +39,23 @@ export {
 export { decodeRevert, decodeRevertData } from "./revert.js";
 
 export {
+  DecryptionError,
+  ENVELOPE_VERSION,
+  InvalidKeyError,
+  KeySuite,
+  UnsupportedSuiteError,
+  cipherSuite,
+  envelopeHeader,
+  openWith,
+  sealTo,
+  type CipherSuite,
+  type DecryptionFailure,
+  type EnvelopeHeader,
+  type KeyPair,
+  type PublicKey,
+} from "./crypto/index.js";
+
+export {
   canonicalJson,
   commitFields,
   commitRecord,
