@@ -20,6 +20,25 @@ export {
   type UsageRecord,
 } from "./events.js";
 
+export { Delivery, type DeliveredRelease, type DeliverySigner, type DeliveryVerification } from "./delivery.js";
+export {
+  DELIVERY_PROBLEMS,
+  DELIVERY_TYPES,
+  GATEWAY_ROUTES,
+  consumerFetchTypedData,
+  gatewayDomain,
+  holderFetchTypedData,
+  releaseAad,
+  uploadTypedData,
+  type CommitmentScheme,
+  type DeliveryProblemCode,
+  type ProblemBody,
+  type Release,
+  type ReleasedPayload,
+  type UploadResult,
+} from "./delivery-protocol.js";
+export * from "./delivery-errors.js";
+
 export { PendingTransaction, type Mined } from "./transaction.js";
 
 export {
