@@ -38,6 +38,7 @@ export async function startGateway(config: ResolvedConfig): Promise<RunningGatew
     staticNetwork: true,
     batchStallTime: 0,
     batchMaxCount: 50,
+    cacheTimeout: -1,
   });
   const chain = new ChainView({
     provider,
