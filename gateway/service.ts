@@ -8,11 +8,8 @@ import {
   type ReleasedPayload,
   type UploadBody,
   type UploadResult,
-  consumerFetchTypedData,
   gatewayDomain,
-  holderFetchTypedData,
   releaseAad,
-  uploadTypedData,
 } from "../sdk/delivery-protocol.js";
 import {
   type AssetKey,
@@ -22,12 +19,12 @@ import {
   commitFields,
   commitRecord,
   discloseFields,
-  hashTypedData,
   schemaHashOf,
 } from "../sdk/index.js";
 import { AtRestCipher, AtRestIntegrityError } from "./at-rest.js";
 import type { ChainView, RecordedAccess } from "./chain.js";
 import type { SchemaDocument } from "./config.js";
+import { GatewayDigests } from "./digests.js";
 import { Refusal } from "./problems.js";
 import type { PayloadStore, StoredPayload } from "./store/index.js";
 
@@ -65,6 +62,7 @@ export interface DeliveryServiceOptions {
 
 export class DeliveryService {
   readonly domain: TypedDataDomain;
+  readonly #digests: GatewayDigests;
   readonly #chain: ChainView;
   readonly #store: PayloadStore;
   readonly #cipher: AtRestCipher;
@@ -82,6 +80,7 @@ export class DeliveryService {
     this.#maxLifetime = options.maxSignatureLifetime;
     this.#now = options.now ?? (() => Math.floor(Date.now() / 1000));
     this.domain = gatewayDomain(options.chainId, options.chain.dataSafeAddress);
+    this.#digests = new GatewayDigests(this.domain);
   }
 
   /** Stores an issuer's payload if it commits to an asset that issuer issued; idempotent. */
@@ -100,7 +99,7 @@ export class DeliveryService {
       });
     }
     const block = await this.#confirmed();
-    const digest = hashTypedData(uploadTypedData(this.domain, assetId, body.deadline));
+    const digest = this.#digests.upload({ assetId, deadline: body.deadline });
     if (!(await this.#read(() => this.#chain.isSignatureOf(key.issuer, digest, body.signature, block)))) {
       throw new Refusal("invalid-signature", "the upload is not signed by the asset's issuer", { assetId });
     }
@@ -135,9 +134,7 @@ export class DeliveryService {
     const subjectId = body.subjectId.toLowerCase();
     const account = getAddress(body.account);
     const block = await this.#confirmed();
-    const digest = hashTypedData(
-      holderFetchTypedData(this.domain, { assetId, subjectId, nonce: body.nonce, deadline: body.deadline }),
-    );
+    const digest = this.#digests.holderFetch({ assetId, subjectId, nonce: body.nonce, deadline: body.deadline });
     const [signed, controller] = await this.#read(() =>
       Promise.all([
         this.#chain.isSignatureOf(account, digest, body.signature, block),
@@ -204,14 +201,12 @@ export class DeliveryService {
         { accessId, blockNumber: access.blockNumber },
       );
     }
-    const digest = hashTypedData(
-      consumerFetchTypedData(this.domain, {
-        accessId,
-        transactionHash: body.transactionHash,
-        assetId,
-        deadline: body.deadline,
-      }),
-    );
+    const digest = this.#digests.consumerFetch({
+      accessId,
+      transactionHash: body.transactionHash,
+      assetId,
+      deadline: body.deadline,
+    });
     if (!(await this.#read(() => this.#chain.isSignatureOf(account, digest, body.signature, block)))) {
       throw new Refusal("invalid-signature", "the fetch request is not signed by `account`");
     }

@@ -4,19 +4,51 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { expect } from "chai";
-import { hexlify } from "ethers";
+import { Wallet, hexlify, recoverAddress } from "ethers";
+
+import {
+  consumerFetchTypedData,
+  gatewayDomain,
+  hashTypedData,
+  holderFetchTypedData,
+  uploadTypedData,
+} from "../../sdk/index.js";
 
 import { AtRestCipher, AtRestIntegrityError, keyIdOf } from "../../gateway/at-rest.js";
 import { ConfigError, loadConfig } from "../../gateway/config.js";
+import { GatewayDigests } from "../../gateway/digests.js";
 import { openStore, type PayloadStore, type StoredPayload } from "../../gateway/store/index.js";
 import { type PostgresCluster, startPostgres } from "../helpers/postgres.js";
 
 /*
- * The gateway's parts that need no chain: the at-rest cipher, the configuration file, and the two
- * stores held to one contract (the same cases against node:sqlite and a real PostgreSQL server).
+ * The gateway's parts that need no chain: the EIP-712 digests, the at-rest cipher, the configuration
+ * file, and the two stores held to one contract (the same cases against node:sqlite and a real
+ * PostgreSQL server).
  */
 
 const id32 = () => hexlify(randomBytes(32));
+
+describe("gateway EIP-712 digests", () => {
+  it("equal the SDK's typed-data hashes of every message, and recover the wallet that signed", async () => {
+    const wallet = Wallet.createRandom();
+    for (const chainId of [1337n, 1n]) {
+      const domain = gatewayDomain(chainId, "0x0165878A594ca255338adfa4d48449f69242Eb8F");
+      const digests = new GatewayDigests(domain);
+      for (let i = 0; i < 10; i++) {
+        const deadline = 1_700_000_000 + i * 7_919;
+        const upload = { assetId: id32(), deadline };
+        const holder = { assetId: id32(), subjectId: id32(), nonce: id32(), deadline };
+        const consumer = { accessId: id32(), transactionHash: id32(), assetId: id32(), deadline };
+        expect(digests.upload(upload)).to.equal(hashTypedData(uploadTypedData(domain, upload.assetId, deadline)));
+        expect(digests.holderFetch(holder)).to.equal(hashTypedData(holderFetchTypedData(domain, holder)));
+        const payload = consumerFetchTypedData(domain, consumer);
+        expect(digests.consumerFetch(consumer)).to.equal(hashTypedData(payload));
+        const signature = await wallet.signTypedData(payload.domain, payload.types, payload.message);
+        expect(recoverAddress(digests.consumerFetch(consumer), signature)).to.equal(wallet.address);
+      }
+    }
+  });
+});
 
 describe("gateway at rest: AES-256-GCM bound to the asset id", () => {
   const cipher = new AtRestCipher(randomBytes(32));
