@@ -16,10 +16,9 @@ abstract contract MemberDirectory is IMemberDirectory, AccessManaged {
         address account,
         MemberKind kind,
         string calldata name,
-        bytes32 encryptionKey,
         string calldata metadataURI
     ) external restricted {
-        if (account == address(0) || kind == MemberKind.None || bytes(name).length == 0 || encryptionKey == 0) {
+        if (account == address(0) || kind == MemberKind.None || bytes(name).length == 0) {
             revert InvalidMember(account);
         }
         Member storage member = _members[account];
@@ -27,34 +26,18 @@ abstract contract MemberDirectory is IMemberDirectory, AccessManaged {
         member.kind = kind;
         member.status = MemberStatus.Active;
         member.registeredAt = uint40(block.timestamp);
-        member.encryptionKey = encryptionKey;
         member.name = name;
         member.metadataURI = metadataURI;
-        emit MemberRegistered(account, kind, name, encryptionKey, metadataURI, _msgSender());
+        emit MemberRegistered(account, kind, name, metadataURI, _msgSender());
     }
 
     /// @inheritdoc IMemberDirectory
-    function updateMember(
-        address account,
-        string calldata name,
-        bytes32 encryptionKey,
-        string calldata metadataURI
-    ) external restricted {
+    function updateMember(address account, string calldata name, string calldata metadataURI) external restricted {
         Member storage member = _existingMember(account);
-        if (bytes(name).length == 0 || encryptionKey == 0) revert InvalidMember(account);
+        if (bytes(name).length == 0) revert InvalidMember(account);
         member.name = name;
-        member.encryptionKey = encryptionKey;
         member.metadataURI = metadataURI;
-        emit MemberUpdated(account, name, encryptionKey, metadataURI, _msgSender());
-    }
-
-    /// @inheritdoc IMemberDirectory
-    function setEncryptionKey(bytes32 encryptionKey) external {
-        address account = _msgSender();
-        Member storage member = _existingMember(account);
-        if (encryptionKey == 0) revert InvalidMember(account);
-        member.encryptionKey = encryptionKey;
-        emit MemberUpdated(account, member.name, encryptionKey, member.metadataURI, account);
+        emit MemberUpdated(account, name, metadataURI, _msgSender());
     }
 
     /// @inheritdoc IMemberDirectory

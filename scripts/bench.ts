@@ -49,13 +49,9 @@ const deployed = await ignition.deploy(Permissions, {
 });
 const ds = deployed.dataSafe as unknown as DataSafe;
 const catalog = deployed.catalog as unknown as DataCatalog;
-await ds
-  .connect(memberAdmin)
-  .registerMember(dept.address, Kind.Department, "Housing Provident Fund Centre", fixed32("k1"), "");
-await ds
-  .connect(memberAdmin)
-  .registerMember(authority.address, Kind.IdentityAuthority, "Identity Authority", fixed32("k2"), "");
-await ds.connect(memberAdmin).registerMember(bank.address, Kind.Consumer, "Bank", fixed32("k3"), "");
+await ds.connect(memberAdmin).registerMember(dept.address, Kind.Department, "Housing Provident Fund Centre", "");
+await ds.connect(memberAdmin).registerMember(authority.address, Kind.IdentityAuthority, "Identity Authority", "");
+await ds.connect(memberAdmin).registerMember(bank.address, Kind.Consumer, "Bank", "");
 await catalog.connect(catalogAdmin).defineDataType(8, "personal-housing-fund", fixed32("schema"), "");
 await catalog.connect(catalogAdmin).authoriseIssuer(8, dept.address);
 const subject = fixed32("bench-subject");

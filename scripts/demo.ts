@@ -129,7 +129,11 @@ const deployed = await ignition.deploy(Permissions, {
   },
 });
 const safe = new DataSafeClient(
-  { address: await deployed.dataSafe.getAddress(), catalogAddress: await deployed.catalog.getAddress() },
+  {
+    address: await deployed.dataSafe.getAddress(),
+    catalogAddress: await deployed.catalog.getAddress(),
+    keyDirectoryAddress: await deployed.keyDirectory.getAddress(),
+  },
   ethers.provider,
 );
 await safe.consent.checkDomain();
@@ -163,10 +167,10 @@ for (const key of departmentKeys) {
       account: departmentSigners[key].address,
       kind: "Department",
       name,
-      encryptionKey: encryptionKey(),
       metadataURI: `urn:datasafe:member:${key}`,
     })
   ).wait();
+  await (await department[key].keys.setMemberKey({ suite: "X25519Hpke", publicKey: encryptionKey() })).wait();
   say(`${name} (${chineseName}) is registered as an issuing department.`);
 }
 const joining = [
@@ -180,7 +184,8 @@ const joining = [
   { signer: schoolSigner, kind: "Consumer" as const, name: "No. 1 Middle School", role: "a data consumer" },
 ];
 for (const { signer, kind, name, role } of joining) {
-  await (await admin.members.register({ account: signer.address, kind, name, encryptionKey: encryptionKey() })).wait();
+  await (await admin.members.register({ account: signer.address, kind, name })).wait();
+  await (await as(signer).keys.setMemberKey({ suite: "X25519Hpke", publicKey: encryptionKey() })).wait();
   say(`${name} is registered as ${role}.`);
 }
 

@@ -14,8 +14,15 @@ import type { ContractTransactionResponse, Signer, TypedDataDomain, TypedDataFie
 import { network } from "hardhat";
 
 import Permissions from "../deploy/modules/Permissions.js";
-import { type PrimaryType, TYPES, dataTypeTarget } from "../sdk/index.js";
-import type { DataCatalog, DataSafe } from "../typechain-types/index.js";
+import {
+  type PrimaryType,
+  TYPES,
+  dataTypeTarget,
+  enumValue,
+  keyDirectoryDomain,
+  setHolderKeyTypedData,
+} from "../sdk/index.js";
+import type { DataCatalog, DataSafe, KeyDirectory } from "../typechain-types/index.js";
 import { FAR_FUTURE, Kind, Scope, fixed32 } from "./lib/deterministic.js";
 
 const SNAPSHOT = fileURLToPath(new URL("../gas-snapshot.json", import.meta.url));
@@ -35,7 +42,11 @@ const { ethers, ignition } = await network.create();
 const [admin, operator, memberAdmin, catalogAdmin, regulator, authority, dept, bank, school, holder, relayer, newKey] =
   await ethers.getSigners();
 
-const { catalog: catalogContract, dataSafe: dataSafeContract } = await ignition.deploy(Permissions, {
+const {
+  catalog: catalogContract,
+  dataSafe: dataSafeContract,
+  keyDirectory: keyDirectoryContract,
+} = await ignition.deploy(Permissions, {
   parameters: {
     Permissions: {
       operator: operator.address,
@@ -47,6 +58,7 @@ const { catalog: catalogContract, dataSafe: dataSafeContract } = await ignition.
 });
 const catalog = catalogContract as unknown as DataCatalog;
 const ds = dataSafeContract as unknown as DataSafe;
+const keys = keyDirectoryContract as unknown as KeyDirectory;
 void admin;
 
 const figures: Record<string, number> = {};
@@ -59,16 +71,14 @@ const gasOf = async (name: string, tx: Promise<ContractTransactionResponse>, per
 // --- members and catalog -------------------------------------------------------------------
 await gasOf(
   "registerMember",
-  ds
-    .connect(memberAdmin)
-    .registerMember(dept.address, Kind.Department, "Public Security Bureau", fixed32("key-dept"), "ipfs://dept"),
+  ds.connect(memberAdmin).registerMember(dept.address, Kind.Department, "Public Security Bureau", "ipfs://dept"),
 );
 for (const [who, kind, name] of [
   [authority, Kind.IdentityAuthority, "Identity Authority"],
   [bank, Kind.Consumer, "City Commercial Bank"],
   [school, Kind.Consumer, "No. 1 Middle School"],
 ] as const) {
-  await ds.connect(memberAdmin).registerMember(who.address, kind, name, fixed32(`key-${name}`), `ipfs://${name}`);
+  await ds.connect(memberAdmin).registerMember(who.address, kind, name, `ipfs://${name}`);
 }
 await gasOf(
   "defineDataType",
@@ -90,6 +100,30 @@ await gasOf(
   ),
   100,
 );
+
+// --- encryption keys (the key directory) --------------------------------------------------------
+/** The SM2 generator (GB/T 32918.5) as x || y: a fixed valid 64-byte key. */
+const SM2_KEY =
+  "0x32c4ae2c1f1981195f9904466a39c9948fe30bbff2660be1715a4589334c74c7" +
+  "bc3736a2f4f6779c59bdcee36b692153d0a9877cc62a474002df32e52139f0a0";
+const X25519 = enumValue("KeySuite", "X25519Hpke");
+await gasOf("setMemberKey (X25519, first)", keys.connect(bank).setMemberKey(X25519, fixed32("x25519-bank")));
+await gasOf("setMemberKey (SM2, rotation)", keys.connect(bank).setMemberKey(enumValue("KeySuite", "Sm2"), SM2_KEY));
+await gasOf(
+  "setHolderKey (X25519, first)",
+  keys.connect(holder).setHolderKey(subject, X25519, fixed32("x25519-holder")),
+);
+{
+  const input = { subjectId: subject, suite: "X25519Hpke" as const, publicKey: fixed32("x25519-holder-2") };
+  const terms = { nonce: await keys.nonces(holder.address), deadline: BigInt(FAR_FUTURE) };
+  const domain = keyDirectoryDomain((await ethers.provider.getNetwork()).chainId, await keys.getAddress());
+  const p = setHolderKeyTypedData(domain, input, terms);
+  const signature = await holder.signTypedData(p.domain, p.types, p.message);
+  await gasOf(
+    "setHolderKeyBySig (X25519, rotation)",
+    keys.connect(relayer).setHolderKeyBySig(subject, X25519, input.publicKey, terms.nonce, terms.deadline, signature),
+  );
+}
 
 // --- assets ------------------------------------------------------------------------------------
 const newAsset = (label: string, dataType = 1) => ({

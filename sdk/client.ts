@@ -7,6 +7,7 @@ import { Catalog } from "./catalog.js";
 import { Consent } from "./consent.js";
 import { Context } from "./context.js";
 import { Events } from "./events.js";
+import { Keys } from "./keys.js";
 import { Members } from "./members.js";
 import { decodeRevert } from "./revert.js";
 import { address } from "./requests.js";
@@ -19,12 +20,14 @@ export interface DataSafeAddresses {
   address: Address;
   /** The data catalog. */
   catalogAddress: Address;
+  /** The key directory (members' and holders' encryption keys); needed by `keys` only. */
+  keyDirectoryAddress?: Address;
 }
 
 /**
  * A typed client of one datasafe deployment, acting as one account (the runner). Each concern is
- * a module: `members`, `catalog`, `subjects`, `assets`, `consent`, `accessLog`, and `events` for
- * the trail. Writes return a `PendingTransaction` whose `wait()` decodes the receipt; reverts throw
+ * a module: `members`, `catalog`, `subjects`, `assets`, `consent`, `accessLog`, `keys` (the key
+ * directory), and `events` for the trail. Writes return a `PendingTransaction` whose `wait()` decodes the receipt; reverts throw
  * typed errors (see errors.ts).
  *
  * @example
@@ -38,6 +41,7 @@ export interface DataSafeAddresses {
 export class DataSafeClient {
   readonly address: Address;
   readonly catalogAddress: Address;
+  readonly keyDirectoryAddress: Address | undefined;
   readonly runner: ContractRunner;
   readonly members: Members;
   readonly catalog: Catalog;
@@ -45,32 +49,44 @@ export class DataSafeClient {
   readonly assets: Assets;
   readonly consent: Consent;
   readonly accessLog: AccessLog;
+  readonly keys: Keys;
   readonly events: Events;
   readonly #ctx: Context;
 
   /**
-   * @param addresses the core and catalog addresses (see `DataSafeClient.at` to look the catalog up)
+   * @param addresses the core, catalog and key-directory addresses (see `DataSafeClient.at` to look
+   * the catalog up)
    * @param runner a Signer to write and sign, or a Provider to read
    */
   constructor(addresses: DataSafeAddresses, runner: ContractRunner) {
     this.address = address("address", addresses.address);
     this.catalogAddress = address("catalogAddress", addresses.catalogAddress);
+    this.keyDirectoryAddress =
+      addresses.keyDirectoryAddress === undefined
+        ? undefined
+        : address("keyDirectoryAddress", addresses.keyDirectoryAddress);
     this.runner = runner;
-    this.#ctx = new Context(this.address, this.catalogAddress, runner);
+    this.#ctx = new Context(this.address, this.catalogAddress, runner, this.keyDirectoryAddress);
     this.members = new Members(this.#ctx);
     this.catalog = new Catalog(this.#ctx);
     this.subjects = new Subjects(this.#ctx);
     this.assets = new Assets(this.#ctx);
     this.consent = new Consent(this.#ctx);
     this.accessLog = new AccessLog(this.#ctx);
+    this.keys = new Keys(this.#ctx);
     this.events = new Events(this.#ctx);
   }
 
   /**
-   * A client of the deployment at `address`, its catalog read from the chain.
-   * @example const safe = await DataSafeClient.at("0x…", provider);
+   * A client of the deployment at `address`, its catalog read from the chain. The key directory
+   * points at the core, not the other way round: pass its address to use `keys`.
+   * @example const safe = await DataSafeClient.at("0x…", provider, { keyDirectoryAddress: "0x…" });
    */
-  static async at(dataSafeAddress: Address, runner: ContractRunner): Promise<DataSafeClient> {
+  static async at(
+    dataSafeAddress: Address,
+    runner: ContractRunner,
+    options: { keyDirectoryAddress?: Address } = {},
+  ): Promise<DataSafeClient> {
     const core = DataSafe__factory.connect(address("address", dataSafeAddress), runner);
     let catalogAddress: Address;
     try {
@@ -78,7 +94,10 @@ export class DataSafeClient {
     } catch (error) {
       throw decodeRevert(error, "catalog");
     }
-    return new DataSafeClient({ address: dataSafeAddress, catalogAddress }, runner);
+    return new DataSafeClient(
+      { address: dataSafeAddress, catalogAddress, keyDirectoryAddress: options.keyDirectoryAddress },
+      runner,
+    );
   }
 
   /**
@@ -86,7 +105,10 @@ export class DataSafeClient {
    * @example const bank = safe.connect(bankSigner);
    */
   connect(runner: ContractRunner): DataSafeClient {
-    return new DataSafeClient({ address: this.address, catalogAddress: this.catalogAddress }, runner);
+    return new DataSafeClient(
+      { address: this.address, catalogAddress: this.catalogAddress, keyDirectoryAddress: this.keyDirectoryAddress },
+      runner,
+    );
   }
 
   /** The TypeChain contracts, for what the SDK does not wrap. */

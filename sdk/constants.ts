@@ -1,5 +1,5 @@
 /**
- * The enums of contracts/Common.sol, by name. The SDK speaks names ("Valid", "GrantExhausted") to its
+ * The enums of contracts/Common.sol (and `KeySuite` of contracts/interfaces/IKeyDirectory.sol), by name. The SDK speaks names ("Valid", "GrantExhausted") to its
  * callers and converts to the numbers the ABI carries at the boundary (see `enumValue`, `enumName`).
  * Keep the order of every list equal to the Solidity declaration.
  */
@@ -24,6 +24,7 @@ export const ENUMS = {
     "AssetNotValid",
     "AssetNotOwned",
   ],
+  KeySuite: ["None", "X25519Hpke", "Sm2"],
 } as const;
 
 export type EnumName = keyof typeof ENUMS;
@@ -39,6 +40,7 @@ export type AccessRequestStatus = EnumMember<"AccessRequestStatus">;
 export type GrantScope = EnumMember<"GrantScope">;
 export type GrantStatus = EnumMember<"GrantStatus">;
 export type AccessCheck = EnumMember<"AccessCheck">;
+export type KeySuite = EnumMember<"KeySuite">;
 
 /**
  * The number the ABI carries for an enum member.
@@ -64,6 +66,10 @@ export function enumName<E extends EnumName>(enumName: E, value: bigint | number
 /** EIP-712 domain name and version of the core contract (`EIP712("DataSafe", "1")`). */
 export const EIP712_NAME = "DataSafe";
 export const EIP712_VERSION = "1";
+
+/** EIP-712 domain name and version of the key directory (`EIP712("DataSafe KeyDirectory", "1")`). */
+export const KEY_DIRECTORY_EIP712_NAME = "DataSafe KeyDirectory";
+export const KEY_DIRECTORY_EIP712_VERSION = "1";
 
 /** Most targets in one request or grant, and most grants one call issues (`MAX_GRANTS_PER_CALL`). */
 export const MAX_GRANTS_PER_CALL = 32;

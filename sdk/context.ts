@@ -1,7 +1,14 @@
 import type { ContractRunner, ContractTransactionResponse, Provider, TransactionReceipt } from "ethers";
 
-import { type DataCatalog, DataCatalog__factory, type DataSafe, DataSafe__factory } from "../typechain-types/index.js";
-import { DataSafeError, SignerRequiredError } from "./errors.js";
+import {
+  type DataCatalog,
+  DataCatalog__factory,
+  type DataSafe,
+  DataSafe__factory,
+  type KeyDirectory,
+  KeyDirectory__factory,
+} from "../typechain-types/index.js";
+import { DataSafeError, InvalidInputError, SignerRequiredError } from "./errors.js";
 import { decodeRevert } from "./revert.js";
 import { PendingTransaction } from "./transaction.js";
 import type { Address } from "./types.js";
@@ -15,12 +22,31 @@ export class Context {
   readonly dataSafe: DataSafe;
   readonly catalog: DataCatalog;
   readonly runner: ContractRunner;
+  readonly #keyDirectory: KeyDirectory | undefined;
   #chainId: bigint | undefined;
 
-  constructor(dataSafeAddress: Address, catalogAddress: Address, runner: ContractRunner) {
+  constructor(
+    dataSafeAddress: Address,
+    catalogAddress: Address,
+    runner: ContractRunner,
+    keyDirectoryAddress?: Address,
+  ) {
     this.runner = runner;
     this.dataSafe = DataSafe__factory.connect(dataSafeAddress, runner);
     this.catalog = DataCatalog__factory.connect(catalogAddress, runner);
+    this.#keyDirectory =
+      keyDirectoryAddress === undefined ? undefined : KeyDirectory__factory.connect(keyDirectoryAddress, runner);
+  }
+
+  /** The key directory; throws `InvalidInputError` if the client was made without its address. */
+  get keyDirectory(): KeyDirectory {
+    if (this.#keyDirectory === undefined) {
+      throw new InvalidInputError("keyDirectoryAddress", "the client was made without the key directory's address", {
+        details:
+          "pass keyDirectoryAddress to new DataSafeClient(...) or DataSafeClient.at(..., { keyDirectoryAddress })",
+      });
+    }
+    return this.#keyDirectory;
   }
 
   /** The provider behind the runner. */

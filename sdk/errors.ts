@@ -1,4 +1,4 @@
-import type { DataCatalog__factory, DataSafe__factory } from "../typechain-types/index.js";
+import type { DataCatalog__factory, DataSafe__factory, KeyDirectory__factory } from "../typechain-types/index.js";
 import type { AccessCheck, EnumMember, EnumName } from "./constants.js";
 
 /**
@@ -42,7 +42,10 @@ export class DataSafeError extends Error {
 // `args` its arguments by name, numbers of 48 bits or fewer as `number`, wider ones as `bigint`,
 // and enums as member names (`reason: "GrantExhausted"`).
 
-type SuiteAbiItem = (typeof DataSafe__factory.abi)[number] | (typeof DataCatalog__factory.abi)[number];
+type SuiteAbiItem =
+  | (typeof DataSafe__factory.abi)[number]
+  | (typeof DataCatalog__factory.abi)[number]
+  | (typeof KeyDirectory__factory.abi)[number];
 type AbiError = Extract<SuiteAbiItem, { type: "error" }>;
 type SmallUint = "uint8" | "uint16" | "uint24" | "uint32" | "uint40" | "uint48";
 type SmallInt = "int8" | "int16" | "int24" | "int32" | "int40" | "int48";

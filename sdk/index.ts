@@ -12,6 +12,22 @@ export { Assets, type AssetVerification, type IssuedAsset, type RequestReturnInp
 export { Consent, type GrantsIssued, type SignOptions, type TypedDataSigner } from "./consent.js";
 export { AccessLog } from "./access-log.js";
 export {
+  KEY_DIRECTORY_TYPES,
+  Keys,
+  PUBLIC_KEY_LENGTH,
+  isSm2Point,
+  keyDirectoryDomain,
+  publicKeyOf,
+  setHolderKeyTypeHash,
+  setHolderKeyTypedData,
+  type HolderKeyAuthorization,
+  type HolderKeyInput,
+  type HolderKeySet,
+  type KeySignOptions,
+  type PublicKeyInput,
+  type SettableKeySuite,
+} from "./keys.js";
+export {
   Events,
   type BlockRange,
   type HolderAsset,
@@ -125,6 +141,8 @@ export {
   EIP712_NAME,
   EIP712_VERSION,
   ENUMS,
+  KEY_DIRECTORY_EIP712_NAME,
+  KEY_DIRECTORY_EIP712_VERSION,
   MAX_GRANTS_PER_CALL,
   enumName,
   enumValue,
@@ -136,6 +154,7 @@ export {
   type EnumName,
   type GrantScope,
   type GrantStatus,
+  type KeySuite,
   type MemberKind,
   type MemberStatus,
   type ReturnRequestStatus,
@@ -149,6 +168,7 @@ export type {
   AssetKey,
   Authorization,
   DataType,
+  EncryptionKey,
   Grant,
   GrantKey,
   GrantTerms,

@@ -1,8 +1,8 @@
 import { type MemberKind, enumName, enumValue } from "./constants.js";
 import type { Context } from "./context.js";
-import { address, bytes32, uint } from "./requests.js";
+import { address, uint } from "./requests.js";
 import { type PendingTransaction, eventIn } from "./transaction.js";
-import type { Address, Hex, Member } from "./types.js";
+import type { Address, Member } from "./types.js";
 
 /** A member to register. */
 export interface RegisterMemberInput {
@@ -10,15 +10,14 @@ export interface RegisterMemberInput {
   kind: Exclude<MemberKind, "None">;
   /** Display name, e.g. "Public Security Bureau". */
   name: string;
-  /** X25519 public key payloads for this member are encrypted to. */
-  encryptionKey: Hex;
   /** Where the member's public profile lives; default empty. */
   metadataURI?: string;
 }
 
 /**
  * The member directory: departments, consumers, regulators, operators and identity authorities.
- * Registering and updating is for the MEMBER_ADMIN role, suspending for the REGULATOR.
+ * Registering and updating is for the MEMBER_ADMIN role, suspending for the REGULATOR. A member's
+ * encryption key is set by the member itself in the key directory (`keys.setMemberKey`).
  */
 export class Members {
   readonly #ctx: Context;
@@ -31,39 +30,27 @@ export class Members {
    * Registers an organisation. Caller: MEMBER_ADMIN.
    * @returns a transaction whose `wait()` gives the member's `account`
    * @example
-   * await (await admin.members.register({ account: bank, kind: "Consumer", name: "City Bank", encryptionKey })).wait();
+   * await (await admin.members.register({ account: bank, kind: "Consumer", name: "City Bank" })).wait();
    */
   async register(input: RegisterMemberInput): Promise<PendingTransaction<{ account: Address }>> {
     const account = address("account", input.account);
     const kind = enumValue("MemberKind", input.kind);
-    const key = bytes32("encryptionKey", input.encryptionKey);
     return this.#ctx.write(
       "registerMember",
-      () => this.#ctx.dataSafe.registerMember(account, kind, input.name, key, input.metadataURI ?? ""),
+      () => this.#ctx.dataSafe.registerMember(account, kind, input.name, input.metadataURI ?? ""),
       (receipt) => ({
         account: eventIn(receipt, this.#ctx.dataSafe, this.#ctx.dataSafe.getEvent("MemberRegistered")).args.account,
       }),
     );
   }
 
-  /** Changes a member's name, key and metadata. Caller: MEMBER_ADMIN. */
+  /** Changes a member's name and metadata. Caller: MEMBER_ADMIN. */
   async update(input: Omit<RegisterMemberInput, "kind">): Promise<PendingTransaction<{ account: Address }>> {
     const account = address("account", input.account);
-    const key = bytes32("encryptionKey", input.encryptionKey);
     return this.#ctx.write(
       "updateMember",
-      () => this.#ctx.dataSafe.updateMember(account, input.name, key, input.metadataURI ?? ""),
+      () => this.#ctx.dataSafe.updateMember(account, input.name, input.metadataURI ?? ""),
       () => ({ account }),
-    );
-  }
-
-  /** Rotates the caller's own encryption key. Caller: the member. */
-  async setEncryptionKey(encryptionKey: Hex): Promise<PendingTransaction<{ encryptionKey: Hex }>> {
-    const key = bytes32("encryptionKey", encryptionKey);
-    return this.#ctx.write(
-      "setEncryptionKey",
-      () => this.#ctx.dataSafe.setEncryptionKey(key),
-      () => ({ encryptionKey: key }),
     );
   }
 
@@ -100,7 +87,6 @@ export class Members {
       kind: enumName("MemberKind", m.kind),
       status: enumName("MemberStatus", m.status),
       registeredAt: Number(m.registeredAt),
-      encryptionKey: m.encryptionKey,
       name: m.name,
       metadataURI: m.metadataURI,
     };

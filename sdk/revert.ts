@@ -1,6 +1,6 @@
 import { AbiCoder, ErrorFragment, Result, isError } from "ethers";
 
-import { DataCatalog__factory, DataSafe__factory } from "../typechain-types/index.js";
+import { DataCatalog__factory, DataSafe__factory, KeyDirectory__factory } from "../typechain-types/index.js";
 import { ENUMS, type EnumName, enumName } from "./constants.js";
 import {
   AccessDeniedError,
@@ -32,10 +32,15 @@ const BUILTIN_ERRORS = [
   { type: "error", name: "Panic", inputs: [{ name: "code", type: "uint256", internalType: "uint256" }] },
 ] as const;
 
-/** Every error of the suite's ABIs, by selector (the core and the catalog share some: one entry each). */
+/** Every error of the suite's ABIs, by selector (the contracts share some: one entry each). */
 const KNOWN_ERRORS: ReadonlyMap<string, KnownError> = (() => {
   const known = new Map<string, KnownError>();
-  for (const item of [...DataSafe__factory.abi, ...DataCatalog__factory.abi, ...BUILTIN_ERRORS]) {
+  for (const item of [
+    ...DataSafe__factory.abi,
+    ...DataCatalog__factory.abi,
+    ...KeyDirectory__factory.abi,
+    ...BUILTIN_ERRORS,
+  ]) {
     if (item.type !== "error") continue;
     const fragment = ErrorFragment.from(item);
     known.set(fragment.selector, {

@@ -3,6 +3,7 @@ import type {
   DataTypeStatus,
   GrantScope,
   GrantStatus,
+  KeySuite,
   MemberKind,
   MemberStatus,
   ReturnRequestStatus,
@@ -25,10 +26,17 @@ export interface Member {
   kind: MemberKind;
   status: MemberStatus;
   registeredAt: number;
-  /** X25519 public key payloads are encrypted to. */
-  encryptionKey: Hex;
   name: string;
   metadataURI: string;
+}
+
+/** A public encryption key of the key directory, that payloads are released to. */
+export interface EncryptionKey {
+  /** `"X25519Hpke"` (32-byte key) or `"Sm2"` (64-byte uncompressed point x || y). */
+  suite: KeySuite;
+  /** When it was set, unix seconds. */
+  setAt: number;
+  publicKey: Hex;
 }
 
 /** A type of the data catalog. */

@@ -5,17 +5,16 @@ import {MemberKind, MemberStatus} from "../Common.sol";
 
 /// @title Member directory
 /// @notice The organisations on the network: issuing departments, consumers, regulators, operators
-/// and identity authorities. Each has a kind, a name, a public encryption key that payloads are
-/// encrypted to, a metadata reference and a status. Registration and updates are governed;
-/// suspension stops every act of the member at once (issuing, requesting, reading) and deletes
-/// nothing.
+/// and identity authorities. Each has a kind, a name, a metadata reference and a status.
+/// Registration and updates are governed; suspension stops every act of the member at once
+/// (issuing, requesting, reading) and deletes nothing. A member's encryption key is not here: the
+/// member sets and rotates it itself in the key directory (`IKeyDirectory.setMemberKey`).
 interface IMemberDirectory {
     /// @notice A member as stored.
     struct Member {
         MemberKind kind; // what the organisation is
         MemberStatus status; // active or suspended
         uint40 registeredAt; // unix seconds
-        bytes32 encryptionKey; // X25519 public key payloads are encrypted to
         string name; // display name, e.g. "Jinan Public Security Bureau"
         string metadataURI; // where the member's public profile lives
     }
@@ -28,31 +27,28 @@ interface IMemberDirectory {
     error MemberNotPermitted(address account, MemberKind requiredKind);
     /// @notice The member is in the wrong status for this change.
     error MemberStatusUnchanged(address account, MemberStatus status);
-    /// @notice A member's fields are malformed (zero address, kind None, empty name, zero key).
+    /// @notice A member's fields are malformed (zero address, kind None, empty name).
     error InvalidMember(address account);
 
     /// @notice A member joined the network.
     /// @param account the member's address
     /// @param kind what the member is
     /// @param name display name
-    /// @param encryptionKey X25519 public key
     /// @param metadataURI public profile reference
     /// @param by the governance caller
     event MemberRegistered(
         address indexed account,
         MemberKind indexed kind,
         string name,
-        bytes32 encryptionKey,
         string metadataURI,
         address by
     );
-    /// @notice A member's name, key or metadata changed.
+    /// @notice A member's name or metadata changed.
     /// @param account the member
     /// @param name new display name
-    /// @param encryptionKey new X25519 public key
     /// @param metadataURI new profile reference
-    /// @param by who changed it (governance, or the member for its own key)
-    event MemberUpdated(address indexed account, string name, bytes32 encryptionKey, string metadataURI, address by);
+    /// @param by the governance caller
+    event MemberUpdated(address indexed account, string name, string metadataURI, address by);
     /// @notice A regulator suspended a member.
     /// @param account the member
     /// @param reason reason code
@@ -68,20 +64,11 @@ interface IMemberDirectory {
         address account,
         MemberKind kind,
         string calldata name,
-        bytes32 encryptionKey,
         string calldata metadataURI
     ) external;
 
-    /// @notice Changes a member's name, key and metadata. Governed (MEMBER_ADMIN).
-    function updateMember(
-        address account,
-        string calldata name,
-        bytes32 encryptionKey,
-        string calldata metadataURI
-    ) external;
-
-    /// @notice Lets a member rotate its own encryption key.
-    function setEncryptionKey(bytes32 encryptionKey) external;
+    /// @notice Changes a member's name and metadata. Governed (MEMBER_ADMIN).
+    function updateMember(address account, string calldata name, string calldata metadataURI) external;
 
     /// @notice Suspends a member. Governed (REGULATOR), immediate.
     function suspendMember(address account, uint16 reason) external;

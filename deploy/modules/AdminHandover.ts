@@ -12,7 +12,7 @@ import { Role } from "./roles.js";
  * Parameters (module "AdminHandover"): newAdmin (address), adminDelay (seconds, default 1 day).
  */
 export default buildModule("AdminHandover", (m) => {
-  const { manager, catalog, dataSafe } = m.useModule(Permissions);
+  const { manager, catalog, dataSafe, keyDirectory } = m.useModule(Permissions);
   const grant = m.call(
     manager,
     "grantRole",
@@ -22,5 +22,5 @@ export default buildModule("AdminHandover", (m) => {
     },
   );
   m.call(manager, "renounceRole", [Role.ADMIN, m.getAccount(0)], { id: "renounce_deployer_admin", after: [grant] });
-  return { manager, catalog, dataSafe };
+  return { manager, catalog, dataSafe, keyDirectory };
 });

@@ -1,6 +1,6 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 
-import DataSafe from "./DataSafe.js";
+import KeyDirectory from "./KeyDirectory.js";
 import { CATALOG_FUNCTION_ROLES, DATA_SAFE_FUNCTION_ROLES, Role, type RoleName, selectorsOf } from "./roles.js";
 
 const PARAMETER_OF: Record<RoleName, string> = {
@@ -21,7 +21,7 @@ const PARAMETER_OF: Record<RoleName, string> = {
  * before a newly granted role takes effect, default 0).
  */
 export default buildModule("Permissions", (m) => {
-  const { manager, catalog, dataSafe } = m.useModule(DataSafe);
+  const { manager, catalog, dataSafe, keyDirectory } = m.useModule(KeyDirectory);
   const grantDelay = m.getParameter("grantDelay", 0);
 
   for (const role of Object.keys(PARAMETER_OF) as RoleName[]) {
@@ -49,5 +49,5 @@ export default buildModule("Permissions", (m) => {
     });
   }
 
-  return { manager, catalog, dataSafe };
+  return { manager, catalog, dataSafe, keyDirectory };
 });

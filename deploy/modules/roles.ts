@@ -16,7 +16,7 @@ const selector = (signature: string): string => id(signature).slice(0, 10);
 /** Every restricted function of the core, by the role allowed to call it. */
 export const DATA_SAFE_FUNCTION_ROLES: Record<RoleName, string[]> = {
   OPERATOR: ["setRecoveryDelay(uint32)", "revokeAssetByGovernance(bytes32,uint16)"],
-  MEMBER_ADMIN: ["registerMember(address,uint8,string,bytes32,string)", "updateMember(address,string,bytes32,string)"],
+  MEMBER_ADMIN: ["registerMember(address,uint8,string,string)", "updateMember(address,string,string)"],
   CATALOG_ADMIN: [],
   REGULATOR: ["suspendMember(address,uint16)", "reinstateMember(address)"],
 };

@@ -71,14 +71,12 @@ async function signatureFixture() {
     3 * DAY,
   ])) as unknown as DataSafe;
   // restricted functions not mapped to a role belong to the manager's admin (the deployer here)
+  await dataSafeB.connect(a.admin).registerMember(a.identityAuthority.address, MemberKind.IdentityAuthority, "IA", "");
+  await dataSafeB.connect(a.admin).registerMember(a.bank.address, MemberKind.Consumer, "Bank", "");
+  await dataSafeB.connect(a.admin).registerMember(a.school.address, MemberKind.Consumer, "School", "");
   await dataSafeB
     .connect(a.admin)
-    .registerMember(a.identityAuthority.address, MemberKind.IdentityAuthority, "IA", random32(), "");
-  await dataSafeB.connect(a.admin).registerMember(a.bank.address, MemberKind.Consumer, "Bank", random32(), "");
-  await dataSafeB.connect(a.admin).registerMember(a.school.address, MemberKind.Consumer, "School", random32(), "");
-  await dataSafeB
-    .connect(a.admin)
-    .registerMember(a.publicSecurity.address, MemberKind.Department, "Public Security", random32(), "");
+    .registerMember(a.publicSecurity.address, MemberKind.Department, "Public Security", "");
   await dataSafeB.connect(a.identityAuthority).registerSubject(CITIZEN, a.citizen.address);
   return { ...suite, wallet, refusing, walletOwner, dataSafeB };
 }

@@ -3,7 +3,7 @@ import { hexlify, keccak256, randomBytes, toUtf8Bytes, AbiCoder } from "ethers";
 import { network } from "hardhat";
 
 import Permissions from "../../deploy/modules/Permissions.js";
-import type { DataCatalog, DataSafe, DataSafeAccessManager } from "../../typechain-types/index.js";
+import type { DataCatalog, DataSafe, DataSafeAccessManager, KeyDirectory } from "../../typechain-types/index.js";
 
 /** One connection to a fresh embedded network per test file that imports this module. */
 export const connection = await network.create();
@@ -60,6 +60,7 @@ export interface Suite {
   manager: DataSafeAccessManager;
   catalog: DataCatalog;
   dataSafe: DataSafe;
+  keyDirectory: KeyDirectory;
   actors: Actors;
 }
 
@@ -86,7 +87,7 @@ export async function actors(): Promise<Actors> {
 /** Deploys the suite through the production Ignition modules, roles granted without delays. */
 export async function deploySuite(): Promise<Suite> {
   const a = await actors();
-  const { manager, catalog, dataSafe } = await ignition.deploy(Permissions, {
+  const { manager, catalog, dataSafe, keyDirectory } = await ignition.deploy(Permissions, {
     parameters: {
       Permissions: {
         operator: a.operator.address,
@@ -100,6 +101,7 @@ export async function deploySuite(): Promise<Suite> {
     manager: manager as unknown as DataSafeAccessManager,
     catalog: catalog as unknown as DataCatalog,
     dataSafe: dataSafe as unknown as DataSafe,
+    keyDirectory: keyDirectory as unknown as KeyDirectory,
     actors: a,
   };
 }
@@ -123,7 +125,7 @@ export async function deployWithParticipants(): Promise<Suite> {
   const suite = await deploySuite();
   const { catalog, dataSafe, actors: a } = suite;
   const register = async (who: HardhatEthersSigner, kind: number, name: string) =>
-    dataSafe.connect(a.memberAdmin).registerMember(who.address, kind, name, random32(), `ipfs://member/${name}`);
+    dataSafe.connect(a.memberAdmin).registerMember(who.address, kind, name, `ipfs://member/${name}`);
   await register(a.identityAuthority, MemberKind.IdentityAuthority, "Identity Authority");
   await register(a.publicSecurity, MemberKind.Department, "Public Security Bureau");
   await register(a.housingFundCentre, MemberKind.Department, "Housing Provident Fund Centre");

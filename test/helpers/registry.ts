@@ -110,7 +110,6 @@ export async function storedMember(dataSafe: DataSafe, account: string) {
     kind: Number(m.kind),
     status: Number(m.status),
     registeredAt: Number(m.registeredAt),
-    encryptionKey: m.encryptionKey,
     name: m.name,
     metadataURI: m.metadataURI,
   };

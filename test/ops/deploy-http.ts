@@ -47,6 +47,7 @@ const MANAGER_ABI = [
   "function getRoleGrantDelay(uint64 roleId) view returns (uint32)",
 ];
 const MANAGED_ABI = ["function authority() view returns (address)"];
+const KEY_DIRECTORY_ABI = ["function dataSafe() view returns (address)"];
 
 /**
  * `ignition deploy` builds with the production profile. Until hardhat.config.ts defines it with the
@@ -233,7 +234,12 @@ const journal = (): { type: string; futureId?: string }[] =>
         .map((line) => JSON.parse(line))
     : [];
 
-const SUITE = ["Governance#DataSafeAccessManager", "DataCatalog#DataCatalog", "DataSafe#DataSafe"];
+const SUITE = [
+  "Governance#DataSafeAccessManager",
+  "DataCatalog#DataCatalog",
+  "DataSafe#DataSafe",
+  "KeyDirectory#KeyDirectory",
+];
 
 /** Every transaction of the chain, oldest first. */
 async function allTransactions(provider: JsonRpcProvider) {
@@ -257,6 +263,8 @@ async function expectSuiteWired(provider: JsonRpcProvider, addresses: Record<str
   for (const target of [catalog, dataSafe]) {
     expect(await new Contract(target, MANAGED_ABI, provider).authority()).to.equal(manager.target);
   }
+  const keyDirectory = new Contract(addresses["KeyDirectory#KeyDirectory"], KEY_DIRECTORY_ABI, provider);
+  expect(await keyDirectory.dataSafe()).to.equal(dataSafe);
   for (const role of Object.keys(PARAMETER_OF) as RoleName[]) {
     const [isMember, executionDelay] = await manager.hasRole(Role[role], PARAMETERS[PARAMETER_OF[role]]);
     expect(isMember, `${role} granted to ${PARAMETERS[PARAMETER_OF[role]]}`).to.equal(true);

@@ -155,12 +155,12 @@ describe("governance (Permissions module)", () => {
       registerMember: {
         contract: "dataSafe",
         role: "MEMBER_ADMIN",
-        send: (t, a) => t.registerMember(a.stranger.address, MemberKind.Consumer, "X", random32(), ""),
+        send: (t, a) => t.registerMember(a.stranger.address, MemberKind.Consumer, "X", ""),
       },
       updateMember: {
         contract: "dataSafe",
         role: "MEMBER_ADMIN",
-        send: (t, a) => t.updateMember(a.bank.address, "X", random32(), ""),
+        send: (t, a) => t.updateMember(a.bank.address, "X", ""),
       },
       suspendMember: { contract: "dataSafe", role: "REGULATOR", send: (t, a) => t.suspendMember(a.bank.address, 1) },
       reinstateMember: { contract: "dataSafe", role: "REGULATOR", send: (t, a) => t.reinstateMember(a.bank.address) },
@@ -415,9 +415,7 @@ describe("governance (Permissions module)", () => {
     it("leaves the undelayed roles immediate", async () => {
       const { dataSafe, actors } = await delayed.networkHelpers.loadFixture(deployDelayedSuite);
       await expect(
-        dataSafe
-          .connect(actors.memberAdmin)
-          .registerMember(actors.stranger.address, MemberKind.Consumer, "X", random32(), ""),
+        dataSafe.connect(actors.memberAdmin).registerMember(actors.stranger.address, MemberKind.Consumer, "X", ""),
       ).to.emit(dataSafe, "MemberRegistered");
     });
   });

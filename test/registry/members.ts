@@ -1,14 +1,7 @@
 import { expect } from "chai";
 
-import {
-  MemberKind,
-  MemberStatus,
-  deployWithParticipants,
-  ethers,
-  networkHelpers,
-  random32,
-} from "../helpers/fixtures.js";
-import { ZeroAddress, ZeroHash, blockTimeOf, storedMember } from "../helpers/registry.js";
+import { MemberKind, MemberStatus, deployWithParticipants, ethers, networkHelpers } from "../helpers/fixtures.js";
+import { ZeroAddress, blockTimeOf, storedMember } from "../helpers/registry.js";
 
 const { loadFixture } = networkHelpers;
 
@@ -16,36 +9,32 @@ describe("MemberDirectory", () => {
   describe("registerMember", () => {
     it("emits MemberRegistered with every field and the governance caller", async () => {
       const { dataSafe, actors } = await loadFixture(deployWithParticipants);
-      const key = random32();
       await expect(
         dataSafe
           .connect(actors.memberAdmin)
-          .registerMember(actors.stranger.address, MemberKind.Consumer, "Employer Ltd", key, "ipfs://member/employer"),
+          .registerMember(actors.stranger.address, MemberKind.Consumer, "Employer Ltd", "ipfs://member/employer"),
       )
         .to.emit(dataSafe, "MemberRegistered")
         .withArgs(
           actors.stranger.address,
           MemberKind.Consumer,
           "Employer Ltd",
-          key,
           "ipfs://member/employer",
           actors.memberAdmin.address,
         );
     });
 
-    it("stores kind, status Active, registration time, key, name and metadata", async () => {
+    it("stores kind, status Active, registration time, name and metadata", async () => {
       const { dataSafe, actors } = await loadFixture(deployWithParticipants);
-      const key = random32();
       const at = await blockTimeOf(
         dataSafe
           .connect(actors.memberAdmin)
-          .registerMember(actors.stranger.address, MemberKind.Consumer, "Employer Ltd", key, "ipfs://member/employer"),
+          .registerMember(actors.stranger.address, MemberKind.Consumer, "Employer Ltd", "ipfs://member/employer"),
       );
       expect(await storedMember(dataSafe, actors.stranger.address)).to.deep.equal({
         kind: MemberKind.Consumer,
         status: MemberStatus.Active,
         registeredAt: at,
-        encryptionKey: key,
         name: "Employer Ltd",
         metadataURI: "ipfs://member/employer",
       });
@@ -64,7 +53,7 @@ describe("MemberDirectory", () => {
       ];
       for (const [i, kind] of kinds.entries()) {
         const account = actors.others[i].address;
-        await dataSafe.connect(actors.memberAdmin).registerMember(account, kind, `member-${i}`, random32(), "");
+        await dataSafe.connect(actors.memberAdmin).registerMember(account, kind, `member-${i}`, "");
         expect((await storedMember(dataSafe, account)).kind).to.equal(kind);
         expect(await dataSafe.isActiveMember(account, kind)).to.equal(true);
       }
@@ -72,9 +61,7 @@ describe("MemberDirectory", () => {
 
     it("accepts an empty metadata URI", async () => {
       const { dataSafe, actors } = await loadFixture(deployWithParticipants);
-      await dataSafe
-        .connect(actors.memberAdmin)
-        .registerMember(actors.stranger.address, MemberKind.Consumer, "X", random32(), "");
+      await dataSafe.connect(actors.memberAdmin).registerMember(actors.stranger.address, MemberKind.Consumer, "X", "");
       expect((await storedMember(dataSafe, actors.stranger.address)).metadataURI).to.equal("");
     });
 
@@ -84,7 +71,7 @@ describe("MemberDirectory", () => {
       await expect(
         dataSafe
           .connect(actors.memberAdmin)
-          .registerMember(actors.bank.address, MemberKind.Department, "Impostor", random32(), "ipfs://x"),
+          .registerMember(actors.bank.address, MemberKind.Department, "Impostor", "ipfs://x"),
       )
         .to.be.revertedWithCustomError(dataSafe, "MemberAlreadyRegistered")
         .withArgs(actors.bank.address);
@@ -95,9 +82,7 @@ describe("MemberDirectory", () => {
       const { dataSafe, actors } = await loadFixture(deployWithParticipants);
       await dataSafe.connect(actors.regulator).suspendMember(actors.bank.address, 1);
       await expect(
-        dataSafe
-          .connect(actors.memberAdmin)
-          .registerMember(actors.bank.address, MemberKind.Consumer, "Bank", random32(), ""),
+        dataSafe.connect(actors.memberAdmin).registerMember(actors.bank.address, MemberKind.Consumer, "Bank", ""),
       )
         .to.be.revertedWithCustomError(dataSafe, "MemberAlreadyRegistered")
         .withArgs(actors.bank.address);
@@ -106,9 +91,7 @@ describe("MemberDirectory", () => {
 
     it("reverts InvalidMember for the zero address", async () => {
       const { dataSafe, actors } = await loadFixture(deployWithParticipants);
-      await expect(
-        dataSafe.connect(actors.memberAdmin).registerMember(ZeroAddress, MemberKind.Consumer, "Nobody", random32(), ""),
-      )
+      await expect(dataSafe.connect(actors.memberAdmin).registerMember(ZeroAddress, MemberKind.Consumer, "Nobody", ""))
         .to.be.revertedWithCustomError(dataSafe, "InvalidMember")
         .withArgs(ZeroAddress);
       expect((await storedMember(dataSafe, ZeroAddress)).kind).to.equal(MemberKind.None);
@@ -117,9 +100,7 @@ describe("MemberDirectory", () => {
     it("reverts InvalidMember for kind None", async () => {
       const { dataSafe, actors } = await loadFixture(deployWithParticipants);
       await expect(
-        dataSafe
-          .connect(actors.memberAdmin)
-          .registerMember(actors.stranger.address, MemberKind.None, "X", random32(), ""),
+        dataSafe.connect(actors.memberAdmin).registerMember(actors.stranger.address, MemberKind.None, "X", ""),
       )
         .to.be.revertedWithCustomError(dataSafe, "InvalidMember")
         .withArgs(actors.stranger.address);
@@ -129,21 +110,7 @@ describe("MemberDirectory", () => {
     it("reverts InvalidMember for an empty name", async () => {
       const { dataSafe, actors } = await loadFixture(deployWithParticipants);
       await expect(
-        dataSafe
-          .connect(actors.memberAdmin)
-          .registerMember(actors.stranger.address, MemberKind.Consumer, "", random32(), ""),
-      )
-        .to.be.revertedWithCustomError(dataSafe, "InvalidMember")
-        .withArgs(actors.stranger.address);
-      expect((await storedMember(dataSafe, actors.stranger.address)).kind).to.equal(MemberKind.None);
-    });
-
-    it("reverts InvalidMember for a zero encryption key", async () => {
-      const { dataSafe, actors } = await loadFixture(deployWithParticipants);
-      await expect(
-        dataSafe
-          .connect(actors.memberAdmin)
-          .registerMember(actors.stranger.address, MemberKind.Consumer, "X", ZeroHash, ""),
+        dataSafe.connect(actors.memberAdmin).registerMember(actors.stranger.address, MemberKind.Consumer, "", ""),
       )
         .to.be.revertedWithCustomError(dataSafe, "InvalidMember")
         .withArgs(actors.stranger.address);
@@ -153,27 +120,25 @@ describe("MemberDirectory", () => {
     it("reverts (ABI decoding) for a kind outside the enum", async () => {
       const { dataSafe, actors } = await loadFixture(deployWithParticipants);
       await expect(
-        dataSafe.connect(actors.memberAdmin).registerMember(actors.stranger.address, 6, "X", random32(), ""),
+        dataSafe.connect(actors.memberAdmin).registerMember(actors.stranger.address, 6, "X", ""),
       ).to.be.revertedWithoutReason(ethers);
     });
   });
 
   describe("updateMember", () => {
-    it("emits MemberUpdated and changes name, key and metadata only", async () => {
+    it("emits MemberUpdated and changes name and metadata only", async () => {
       const { dataSafe, actors } = await loadFixture(deployWithParticipants);
       const before = await storedMember(dataSafe, actors.bank.address);
-      const key = random32();
       await expect(
         dataSafe
           .connect(actors.memberAdmin)
-          .updateMember(actors.bank.address, "Bank (renamed)", key, "ipfs://member/bank-v2"),
+          .updateMember(actors.bank.address, "Bank (renamed)", "ipfs://member/bank-v2"),
       )
         .to.emit(dataSafe, "MemberUpdated")
-        .withArgs(actors.bank.address, "Bank (renamed)", key, "ipfs://member/bank-v2", actors.memberAdmin.address);
+        .withArgs(actors.bank.address, "Bank (renamed)", "ipfs://member/bank-v2", actors.memberAdmin.address);
       expect(await storedMember(dataSafe, actors.bank.address)).to.deep.equal({
         ...before,
         name: "Bank (renamed)",
-        encryptionKey: key,
         metadataURI: "ipfs://member/bank-v2",
       });
     });
@@ -181,59 +146,21 @@ describe("MemberDirectory", () => {
     it("updates a suspended member without reinstating it", async () => {
       const { dataSafe, actors } = await loadFixture(deployWithParticipants);
       await dataSafe.connect(actors.regulator).suspendMember(actors.bank.address, 3);
-      await dataSafe.connect(actors.memberAdmin).updateMember(actors.bank.address, "Bank", random32(), "");
+      await dataSafe.connect(actors.memberAdmin).updateMember(actors.bank.address, "Bank", "");
       expect((await storedMember(dataSafe, actors.bank.address)).status).to.equal(MemberStatus.Suspended);
     });
 
     it("reverts MemberNotRegistered for an unknown account", async () => {
       const { dataSafe, actors } = await loadFixture(deployWithParticipants);
-      await expect(dataSafe.connect(actors.memberAdmin).updateMember(actors.stranger.address, "X", random32(), ""))
+      await expect(dataSafe.connect(actors.memberAdmin).updateMember(actors.stranger.address, "X", ""))
         .to.be.revertedWithCustomError(dataSafe, "MemberNotRegistered")
         .withArgs(actors.stranger.address);
     });
 
-    it("reverts InvalidMember for an empty name or a zero key and keeps the member", async () => {
+    it("reverts InvalidMember for an empty name and keeps the member", async () => {
       const { dataSafe, actors } = await loadFixture(deployWithParticipants);
       const before = await storedMember(dataSafe, actors.bank.address);
-      await expect(dataSafe.connect(actors.memberAdmin).updateMember(actors.bank.address, "", random32(), ""))
-        .to.be.revertedWithCustomError(dataSafe, "InvalidMember")
-        .withArgs(actors.bank.address);
-      await expect(dataSafe.connect(actors.memberAdmin).updateMember(actors.bank.address, "Bank", ZeroHash, ""))
-        .to.be.revertedWithCustomError(dataSafe, "InvalidMember")
-        .withArgs(actors.bank.address);
-      expect(await storedMember(dataSafe, actors.bank.address)).to.deep.equal(before);
-    });
-  });
-
-  describe("setEncryptionKey", () => {
-    it("lets a member rotate its own key and emits MemberUpdated by the member", async () => {
-      const { dataSafe, actors } = await loadFixture(deployWithParticipants);
-      const before = await storedMember(dataSafe, actors.bank.address);
-      const key = random32();
-      await expect(dataSafe.connect(actors.bank).setEncryptionKey(key))
-        .to.emit(dataSafe, "MemberUpdated")
-        .withArgs(actors.bank.address, before.name, key, before.metadataURI, actors.bank.address);
-      expect(await storedMember(dataSafe, actors.bank.address)).to.deep.equal({ ...before, encryptionKey: key });
-    });
-
-    it("changes only the caller's own key", async () => {
-      const { dataSafe, actors } = await loadFixture(deployWithParticipants);
-      const school = await storedMember(dataSafe, actors.school.address);
-      await dataSafe.connect(actors.bank).setEncryptionKey(random32());
-      expect(await storedMember(dataSafe, actors.school.address)).to.deep.equal(school);
-    });
-
-    it("reverts MemberNotRegistered for a non-member", async () => {
-      const { dataSafe, actors } = await loadFixture(deployWithParticipants);
-      await expect(dataSafe.connect(actors.stranger).setEncryptionKey(random32()))
-        .to.be.revertedWithCustomError(dataSafe, "MemberNotRegistered")
-        .withArgs(actors.stranger.address);
-    });
-
-    it("reverts InvalidMember for a zero key", async () => {
-      const { dataSafe, actors } = await loadFixture(deployWithParticipants);
-      const before = await storedMember(dataSafe, actors.bank.address);
-      await expect(dataSafe.connect(actors.bank).setEncryptionKey(ZeroHash))
+      await expect(dataSafe.connect(actors.memberAdmin).updateMember(actors.bank.address, "", ""))
         .to.be.revertedWithCustomError(dataSafe, "InvalidMember")
         .withArgs(actors.bank.address);
       expect(await storedMember(dataSafe, actors.bank.address)).to.deep.equal(before);
@@ -305,7 +232,6 @@ describe("MemberDirectory", () => {
         kind: MemberKind.None,
         status: MemberStatus.None,
         registeredAt: 0,
-        encryptionKey: ZeroHash,
         name: "",
         metadataURI: "",
       });
@@ -318,11 +244,11 @@ describe("MemberDirectory", () => {
     const calls = {
       registerMember: {
         allowed: "memberAdmin",
-        call: (ds: any, a: any) => ds.registerMember(a.stranger.address, MemberKind.Consumer, "X", random32(), ""),
+        call: (ds: any, a: any) => ds.registerMember(a.stranger.address, MemberKind.Consumer, "X", ""),
       },
       updateMember: {
         allowed: "memberAdmin",
-        call: (ds: any, a: any) => ds.updateMember(a.bank.address, "X", random32(), ""),
+        call: (ds: any, a: any) => ds.updateMember(a.bank.address, "X", ""),
       },
       suspendMember: { allowed: "regulator", call: (ds: any, a: any) => ds.suspendMember(a.bank.address, 1) },
       reinstateMember: { allowed: "regulator", call: (ds: any, a: any) => ds.reinstateMember(a.bank.address) },

@@ -7,7 +7,6 @@ import {
   MemberKind,
   deployWithParticipants,
   networkHelpers,
-  random32,
   subjectIdFor,
 } from "../helpers/fixtures.js";
 import {
@@ -374,7 +373,7 @@ describe("SubjectRegistry", () => {
       const { dataSafe, actors } = await loadFixture(deployWithParticipants);
       await dataSafe
         .connect(actors.memberAdmin)
-        .registerMember(actors.others[1].address, MemberKind.IdentityAuthority, "IA 2", random32(), "");
+        .registerMember(actors.others[1].address, MemberKind.IdentityAuthority, "IA 2", "");
       await dataSafe.connect(actors.regulator).suspendMember(actors.others[1].address, 1);
       for (const who of [actors.stranger, actors.publicSecurity, actors.citizen, actors.others[1]]) {
         await expect(dataSafe.connect(who).initiateRecovery(CITIZEN, actors.others[0].address))
@@ -525,7 +524,7 @@ describe("SubjectRegistry", () => {
       const otherAuthority = actors.others[1];
       await dataSafe
         .connect(actors.memberAdmin)
-        .registerMember(otherAuthority.address, MemberKind.IdentityAuthority, "IA 2", random32(), "");
+        .registerMember(otherAuthority.address, MemberKind.IdentityAuthority, "IA 2", "");
       await expect(dataSafe.connect(otherAuthority).cancelRecovery(CITIZEN))
         .to.emit(dataSafe, "RecoveryCancelled")
         .withArgs(CITIZEN, otherAuthority.address);

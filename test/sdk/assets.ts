@@ -22,13 +22,11 @@ describe("sdk: members, catalog, subjects and assets", () => {
   it("test_members_register_waitReturnsAccountAndStateReads", async () => {
     const { clients, safe, actors } = await loadSdkFixture();
     const account = actors.others[0].address;
-    const key = random32();
     const registered = await (
       await clients.memberAdmin.members.register({
         account,
         kind: "Consumer",
         name: "Employer",
-        encryptionKey: key,
         metadataURI: "urn:x",
       })
     ).wait();
@@ -39,7 +37,6 @@ describe("sdk: members, catalog, subjects and assets", () => {
       account,
       kind: "Consumer",
       status: "Active",
-      encryptionKey: key,
       name: "Employer",
       metadataURI: "urn:x",
     });

@@ -109,7 +109,6 @@ describe("sdk: typed errors", () => {
         account: actors.others[0].address,
         kind: "Consumer",
         name: "Rogue",
-        encryptionKey: random32(),
       }),
     )) as ContractRevertedError<"AccessManagedUnauthorized">;
     expect(error.errorName).to.equal("AccessManagedUnauthorized");

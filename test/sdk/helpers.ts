@@ -30,7 +30,11 @@ async function sdkFixture() {
   const suite = await deployWithParticipants();
   const a = suite.actors;
   const safe = new DataSafeClient(
-    { address: await suite.dataSafe.getAddress(), catalogAddress: await suite.catalog.getAddress() },
+    {
+      address: await suite.dataSafe.getAddress(),
+      catalogAddress: await suite.catalog.getAddress(),
+      keyDirectoryAddress: await suite.keyDirectory.getAddress(),
+    },
     ethers.provider,
   );
   const as = (signer: Parameters<DataSafeClient["connect"]>[0]) => safe.connect(signer);

@@ -310,26 +310,14 @@ abstract contract Base is TestHelpers, Assertions, InvariantTargets {
 
     function _registerMembers() internal {
         vm.startPrank(memberAdmin);
-        dataSafe.registerMember(
-            publicSecurity,
-            MemberKind.Department,
-            "Public Security Bureau",
-            bytes32(uint256(1)),
-            ""
-        );
-        dataSafe.registerMember(housingFund, MemberKind.Department, "Housing Fund Centre", bytes32(uint256(2)), "");
-        dataSafe.registerMember(suspendedDepartment, MemberKind.Department, "Closed Office", bytes32(uint256(3)), "");
-        dataSafe.registerMember(bank, MemberKind.Consumer, "Bank", bytes32(uint256(4)), "");
-        dataSafe.registerMember(school, MemberKind.Consumer, "School", bytes32(uint256(5)), "");
-        dataSafe.registerMember(employer, MemberKind.Consumer, "Employer", bytes32(uint256(6)), "");
-        dataSafe.registerMember(
-            identityAuthority,
-            MemberKind.IdentityAuthority,
-            "Identity Authority",
-            bytes32(uint256(7)),
-            ""
-        );
-        dataSafe.registerMember(regulatorMember, MemberKind.Regulator, "Regulator", bytes32(uint256(8)), "");
+        dataSafe.registerMember(publicSecurity, MemberKind.Department, "Public Security Bureau", "");
+        dataSafe.registerMember(housingFund, MemberKind.Department, "Housing Fund Centre", "");
+        dataSafe.registerMember(suspendedDepartment, MemberKind.Department, "Closed Office", "");
+        dataSafe.registerMember(bank, MemberKind.Consumer, "Bank", "");
+        dataSafe.registerMember(school, MemberKind.Consumer, "School", "");
+        dataSafe.registerMember(employer, MemberKind.Consumer, "Employer", "");
+        dataSafe.registerMember(identityAuthority, MemberKind.IdentityAuthority, "Identity Authority", "");
+        dataSafe.registerMember(regulatorMember, MemberKind.Regulator, "Regulator", "");
         vm.stopPrank();
     }
 

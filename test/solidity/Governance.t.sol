@@ -29,17 +29,14 @@ contract GovernanceFuzzTest is Base {
         if (index == 0) {
             return (
                 address(dataSafe),
-                abi.encodeCall(
-                    IMemberDirectory.registerMember,
-                    (address(0xF00D), MemberKind.Consumer, "Insurer", bytes32(uint256(9)), "")
-                ),
+                abi.encodeCall(IMemberDirectory.registerMember, (address(0xF00D), MemberKind.Consumer, "Insurer", "")),
                 memberAdmin
             );
         }
         if (index == 1) {
             return (
                 address(dataSafe),
-                abi.encodeCall(IMemberDirectory.updateMember, (bank, "Bank", bytes32(uint256(10)), "ipfs://bank")),
+                abi.encodeCall(IMemberDirectory.updateMember, (bank, "Bank", "ipfs://bank")),
                 memberAdmin
             );
         }
