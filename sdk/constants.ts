@@ -22,7 +22,8 @@ export const ENUMS = {
     "GrantExhausted",
     "ConsumerNotActive",
     "AssetNotValid",
-    "AssetNotOwned",
+    "IssuerSuspended",
+    "FieldsNotGranted",
   ],
 } as const;
 

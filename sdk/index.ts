@@ -73,6 +73,8 @@ export {
   type TypedDataPayload,
 } from "./typed-data.js";
 
+export { MAX_FIELDS, WHOLE_RECORD, coversFields, fieldMask, fieldNamesOf } from "./fields.js";
+
 export { accessIdOf, assetIdOf, dataTypeTarget, grantIdOf, requestIdOf, subjectTagOf } from "./ids.js";
 
 export {
