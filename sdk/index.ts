@@ -125,6 +125,8 @@ export {
   type TypedDataPayload,
 } from "./typed-data.js";
 
+export { MAX_FIELDS, WHOLE_RECORD, coversFields, fieldMask, fieldNamesOf } from "./fields.js";
+
 export { accessIdOf, assetIdOf, dataTypeTarget, grantIdOf, requestIdOf, subjectTagOf } from "./ids.js";
 
 export {
@@ -154,7 +156,8 @@ export {
   type EnumName,
   type GrantScope,
   type GrantStatus,
-  type KeySuite,
+  // The crypto module's numeric `KeySuite` enum keeps the plain name; the names' union is this.
+  type KeySuite as KeySuiteName,
   type MemberKind,
   type MemberStatus,
   type ReturnRequestStatus,
