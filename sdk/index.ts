@@ -87,7 +87,9 @@ export {
   type DecryptionFailure,
   type EnvelopeHeader,
   type KeyPair,
+  type OpeningKey,
   type PublicKey,
+  type RecipientKey,
 } from "./crypto/index.js";
 
 export {

@@ -60,6 +60,8 @@ export function checkEnvelope(envelope: Uint8Array, suite: KeySuite, minLength: 
   }
 }
 
+const SUITE_NUMBERS: Record<string, KeySuite> = { X25519Hpke: KeySuite.X25519Hpke, Sm2: KeySuite.Sm2 };
+
 /** Bytes of `value`, or throws InvalidInputError naming `field`. The default is the empty string. */
 export function bytesArgument(field: string, value: Uint8Array | undefined): Uint8Array {
   if (value === undefined) return new Uint8Array(0);
@@ -67,9 +69,10 @@ export function bytesArgument(field: string, value: Uint8Array | undefined): Uin
   return value;
 }
 
-/** The suite number as a `KeySuite` this SDK implements, or UnsupportedSuiteError. */
-export function knownSuite(suite: number): KeySuite.X25519Hpke | KeySuite.Sm2 {
-  if (suite === KeySuite.X25519Hpke || suite === KeySuite.Sm2) return suite;
+/** The suite, by number or name, as a `KeySuite` this SDK implements, or UnsupportedSuiteError. */
+export function knownSuite(suite: number | string): KeySuite.X25519Hpke | KeySuite.Sm2 {
+  const number = typeof suite === "string" && Object.hasOwn(SUITE_NUMBERS, suite) ? SUITE_NUMBERS[suite] : suite;
+  if (number === KeySuite.X25519Hpke || number === KeySuite.Sm2) return number;
   throw new UnsupportedSuiteError(suite, {
     details: `supported: ${KeySuite.X25519Hpke} (X25519Hpke), ${KeySuite.Sm2} (Sm2)`,
   });

@@ -26,11 +26,12 @@ export class DecryptionError extends DataSafeError {
   }
 }
 
-/** A key suite number that this SDK does not implement (e.g. `KeySuite.None`, or one read from a newer contract). */
+/** A key suite that this SDK does not implement (e.g. `KeySuite.None`, or one read from a newer contract). */
 export class UnsupportedSuiteError extends DataSafeError {
-  readonly suite: number;
+  /** The suite as it was given: a number or a name. */
+  readonly suite: number | string;
 
-  constructor(suite: number, options: DataSafeErrorOptions = {}) {
+  constructor(suite: number | string, options: DataSafeErrorOptions = {}) {
     super(`key suite ${suite} is not supported`, options);
     this.name = "UnsupportedSuiteError";
     this.suite = suite;

@@ -11,6 +11,27 @@ export enum KeySuite {
   Sm2 = 2,
 }
 
+/**
+ * A suite by name, as the rest of the SDK reports enums (`safe.keys` returns `suite: "Sm2"`); the
+ * crypto functions take a name or a number alike.
+ */
+export type KeySuiteName = keyof typeof KeySuite;
+
+/**
+ * A recipient as `sealTo` accepts it: a `PublicKey`, or a key as `safe.keys` returns it (suite by
+ * name, public key as 0x-hex).
+ */
+export interface RecipientKey {
+  suite: KeySuite | KeySuiteName;
+  publicKey: Uint8Array | string;
+}
+
+/** A key pair as `openWith` accepts it; only the suite and the private key are read. */
+export interface OpeningKey {
+  suite: KeySuite | KeySuiteName;
+  privateKey: Uint8Array;
+}
+
 /** A public encryption key and its suite, as read from chain. */
 export interface PublicKey {
   suite: KeySuite;

@@ -3,7 +3,7 @@ import { createCipheriv, createHash } from "node:crypto";
 import { expect } from "chai";
 import type { Parameters as FastCheckParameters } from "fast-check";
 
-import { DecryptionError, type DecryptionFailure } from "../../sdk/index.js";
+import { DecryptionError, type DecryptionFailure } from "../../sdk/crypto/index.js";
 
 /**
  * fast-check settings: a fixed seed keeps CI reproducible (as the Solidity fuzzer's); set

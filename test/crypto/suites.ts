@@ -4,7 +4,6 @@ import fc from "fast-check";
 import {
   DecryptionError,
   ENVELOPE_VERSION,
-  InvalidInputError,
   InvalidKeyError,
   KeySuite,
   UnsupportedSuiteError,
@@ -13,7 +12,8 @@ import {
   openWith,
   sealTo,
   type KeyPair,
-} from "../../sdk/index.js";
+} from "../../sdk/crypto/index.js";
+import { DataSafeError, InvalidInputError } from "../../sdk/errors.js";
 import { expectDecryptionError, flipped, hex, payload, rejection, runs, toHex, utf8 } from "./helpers.js";
 
 const MB = 1024 * 1024;
@@ -274,6 +274,20 @@ describe("crypto: key validation per suite", () => {
   });
 });
 
+describe("crypto: SM2 recipient precomputation", () => {
+  it("test_sm2Seal_firstSecondAndLaterSealsToOneKey_allOpen", async () => {
+    // The first seal to a key multiplies its point directly; from the second on, by precomputed
+    // multiples. Each path must give envelopes the recipient opens, and no other key does.
+    const recipient = await cipherSuite(KeySuite.Sm2).generateKeyPair();
+    const other = await cipherSuite(KeySuite.Sm2).generateKeyPair();
+    for (let i = 0; i < 4; i++) {
+      const envelope = await sealTo(recipient, utf8(`record ${i}`), ACCESS_ID);
+      expect(toHex(await openWith(recipient, envelope, ACCESS_ID))).to.equal(toHex(utf8(`record ${i}`)));
+      await expectDecryptionError(() => openWith(other, envelope, ACCESS_ID), "authentication");
+    }
+  });
+});
+
 describe("crypto: suite numbers", () => {
   it("test_cipherSuite_knownNumbers_giveTheirSuites", () => {
     expect(cipherSuite(KeySuite.X25519Hpke)).to.include({ suite: 1, name: "HPKE-X25519-SHA256-ChaCha20Poly1305" });
@@ -302,8 +316,36 @@ describe("crypto: suite numbers", () => {
     );
   });
 
+  it("test_sealToOpenWith_suiteByNameAndHexKey_roundTrip", async () => {
+    for (const name of ["X25519Hpke", "Sm2"] as const) {
+      const pair = await cipherSuite(name).generateKeyPair();
+      expect(pair.suite).to.equal(KeySuite[name]);
+      // As safe.keys returns a key: suite by name, public key as 0x-hex.
+      const envelope = await sealTo(
+        { suite: name, publicKey: "0x" + toHex(pair.publicKey) },
+        utf8("record"),
+        ACCESS_ID,
+      );
+      expect(envelopeHeader(envelope).suite).to.equal(KeySuite[name]);
+      expect(toHex(await openWith({ suite: name, privateKey: pair.privateKey }, envelope, ACCESS_ID))).to.equal(
+        toHex(utf8("record")),
+      );
+      for (const bad of ["", "0x1", toHex(pair.publicKey), "0x" + toHex(pair.publicKey) + "zz"]) {
+        const error = await rejection(() => sealTo({ suite: name, publicKey: bad }, utf8("x")));
+        expect(error, JSON.stringify(bad)).to.be.instanceOf(InvalidKeyError);
+      }
+    }
+  });
+
+  it("test_cipherSuite_unknownNames_throwUnsupportedSuiteError", async () => {
+    for (const name of ["None", "sm2", "Aes", "toString", "__proto__"]) {
+      const error = await rejection(async () => cipherSuite(name as "Sm2"));
+      expect(error, name).to.be.instanceOf(UnsupportedSuiteError);
+      expect((error as UnsupportedSuiteError).suite).to.equal(name);
+    }
+  });
+
   it("test_errors_areDataSafeErrors", async () => {
-    const { DataSafeError } = await import("../../sdk/index.js");
     expect(new DecryptionError("authentication")).to.be.instanceOf(DataSafeError);
     expect(new UnsupportedSuiteError(9)).to.be.instanceOf(DataSafeError);
     expect(new InvalidKeyError(KeySuite.Sm2, "publicKey", "x")).to.be.instanceOf(DataSafeError);

@@ -4,7 +4,7 @@ import { Aes128Gcm, CipherSuite as HpkeSuite, DhkemX25519HkdfSha256, HkdfSha256 
 import { expect } from "chai";
 import { sm3, sm4 } from "sm-crypto-v2";
 
-import { KeySuite, cipherSuite } from "../../sdk/index.js";
+import { KeySuite, cipherSuite } from "../../sdk/crypto/index.js";
 import { hpkeOpen, hpkeSeal, hpkeSuite } from "../../sdk/crypto/hpke.js";
 import { hex, toHex } from "./helpers.js";
 
