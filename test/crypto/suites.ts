@@ -14,6 +14,7 @@ import {
   type KeyPair,
 } from "../../sdk/crypto/index.js";
 import { DataSafeError, InvalidInputError } from "../../sdk/errors.js";
+import type { EncryptionKey } from "../../sdk/types.js";
 import { expectDecryptionError, flipped, hex, payload, rejection, runs, toHex, utf8 } from "./helpers.js";
 
 const MB = 1024 * 1024;
@@ -335,6 +336,13 @@ describe("crypto: suite numbers", () => {
         expect(error, JSON.stringify(bad)).to.be.instanceOf(InvalidKeyError);
       }
     }
+  });
+
+  it("test_sealTo_keyAsSafeKeysReturnsIt_opens", async () => {
+    const pair = await cipherSuite(KeySuite.Sm2).generateKeyPair();
+    const onChain: EncryptionKey = { suite: "Sm2", setAt: 1_700_000_000, publicKey: "0x" + toHex(pair.publicKey) };
+    const envelope = await sealTo(onChain, utf8("record"));
+    expect(toHex(await openWith(pair, envelope))).to.equal(toHex(utf8("record")));
   });
 
   it("test_cipherSuite_unknownNames_throwUnsupportedSuiteError", async () => {
