@@ -1,7 +1,7 @@
 import { Chacha20Poly1305 } from "@hpke/chacha20poly1305";
 import { CipherSuite as HpkeSuite, DhkemX25519HkdfSha256, EncapError, HkdfSha256 } from "@hpke/core";
 
-import { concat, fromBase64Url } from "./bytes.js";
+import { concat, fromBase64Url, fromHex } from "./bytes.js";
 import { DecryptionError, InvalidKeyError } from "./errors.js";
 import { ENVELOPE_LABEL, HEADER_LENGTH, bytesArgument, checkEnvelope, headerOf } from "./envelope.js";
 import { KeySuite, type CipherSuite, type KeyPair } from "./types.js";
@@ -9,24 +9,7 @@ import { KeySuite, type CipherSuite, type KeyPair } from "./types.js";
 /** X25519 public and private keys are 32 bytes (RFC 7748); so is `enc`. */
 const X25519_KEY_LENGTH = 32;
 /** DER of a PKCS #8 X25519 private key up to the 32 key bytes (RFC 8410). */
-const PKCS8_X25519_PREFIX = Uint8Array.of(
-  0x30,
-  0x2e,
-  0x02,
-  0x01,
-  0x00,
-  0x30,
-  0x05,
-  0x06,
-  0x03,
-  0x2b,
-  0x65,
-  0x6e,
-  0x04,
-  0x22,
-  0x04,
-  0x20,
-);
+const PKCS8_X25519_PREFIX = fromHex("302e020100300506032b656e04220420");
 /** Poly1305 tag. */
 const TAG_LENGTH = 16;
 /** version | suite | enc (32) | ChaCha20-Poly1305 ciphertext and tag. */
@@ -136,6 +119,7 @@ export const x25519Hpke: CipherSuite = {
   },
 
   async open(privateKey: Uint8Array, envelope: Uint8Array, aad?: Uint8Array): Promise<Uint8Array> {
+    checkLength(privateKey, "privateKey");
     checkEnvelope(envelope, KeySuite.X25519Hpke, MIN_ENVELOPE_LENGTH);
     const encEnd = HEADER_LENGTH + X25519_KEY_LENGTH;
     return hpkeOpen(
