@@ -19,8 +19,8 @@ import { KeySuite, cipherSuite } from "../sdk/crypto/index.js";
 
 const RESULTS = fileURLToPath(new URL("./results/crypto.json", import.meta.url));
 const SIZES = [1024, 64 * 1024, 1024 * 1024];
-const ROUNDS = 3;
-const CELL_SECONDS = Number(process.env.BENCH_CRYPTO_CELL_SECONDS ?? 0.4);
+const ROUNDS = 5;
+const CELL_SECONDS = Number(process.env.BENCH_CRYPTO_CELL_SECONDS ?? 0.25);
 const MIN_OPS = 3;
 const MAX_OPS = 5_000;
 const MB = 1024 * 1024;
