@@ -11,7 +11,14 @@ import {
 
 import { KeySuite, type PublicKey } from "../sdk/crypto/index.js";
 import { ENUMS, enumValue } from "../sdk/index.js";
-import { type DataCatalog, DataCatalog__factory, DataSafe__factory, type DataSafe } from "../typechain-types/index.js";
+import {
+  type DataCatalog,
+  DataCatalog__factory,
+  type DataSafe,
+  DataSafe__factory,
+  type KeyDirectory,
+  KeyDirectory__factory,
+} from "../typechain-types/index.js";
 
 /**
  * What the gateway reads from the chain, always at a confirmed block (`head - confirmations`): the
@@ -20,10 +27,6 @@ import { type DataCatalog, DataCatalog__factory, DataSafe__factory, type DataSaf
  * record many accesses (a Multicall of reads): they are cached by hash.
  */
 
-const KEY_DIRECTORY_ABI = [
-  "function memberKey(address member) view returns (tuple(uint8 suite, uint40 setAt, bytes publicKey))",
-  "function holderKey(bytes32 subjectId) view returns (tuple(uint8 suite, uint40 setAt, bytes publicKey))",
-];
 const ERC1271_ABI = ["function isValidSignature(bytes32 hash, bytes signature) view returns (bytes4)"];
 const ERC1271_MAGIC = "0x1626ba7e";
 const RECEIPT_CACHE = 4_096;
@@ -37,8 +40,8 @@ export interface RecordedAccess {
   subjectId: string;
   consumer: string;
   assetId: string;
-  /** The fields the read names, as a uint64 mask; undefined when the contracts record whole reads only. */
-  fields: bigint | undefined;
+  /** The fields the read names: a uint64 mask over the type's schema fields, 0 for the whole record. */
+  fields: bigint;
   blockNumber: number;
   transactionHash: string;
 }
@@ -56,7 +59,7 @@ export class ChainView {
   readonly confirmations: number;
   readonly #provider: JsonRpcProvider;
   readonly #dataSafe: DataSafe;
-  readonly #keys: Contract;
+  readonly #keys: KeyDirectory;
   #catalog: DataCatalog | undefined;
   readonly #headCacheMs: number;
   #head: { number: number; at: number } | undefined;
@@ -69,7 +72,7 @@ export class ChainView {
     this.#provider = options.provider;
     this.dataSafeAddress = getAddress(options.dataSafe);
     this.#dataSafe = DataSafe__factory.connect(this.dataSafeAddress, options.provider);
-    this.#keys = new Contract(getAddress(options.keyDirectory), KEY_DIRECTORY_ABI, options.provider);
+    this.#keys = KeyDirectory__factory.connect(getAddress(options.keyDirectory), options.provider);
     this.confirmations = options.confirmations;
     this.#headCacheMs = options.headCacheMs;
   }
@@ -95,6 +98,12 @@ export class ChainView {
       this.#head = { number: await this.#headRequest, at: now };
     }
     return Math.max(0, this.#head.number - this.confirmations);
+  }
+
+  /** The newest block, read now. */
+  async headBlock(): Promise<number> {
+    await this.confirmedBlock(true);
+    return this.#head!.number;
   }
 
   /** The asset's status at `block` (`"None"` if never issued). */
@@ -192,7 +201,7 @@ export class ChainView {
       subjectId: String(args.subjectId).toLowerCase(),
       consumer: getAddress(String(args.consumer)),
       assetId: String(args.assetId).toLowerCase(),
-      fields: parsed.fragment.inputs.some((input) => input.name === "fields") ? BigInt(args.fields) : undefined,
+      fields: BigInt(args.fields),
       blockNumber: log.blockNumber,
       transactionHash: log.transactionHash.toLowerCase(),
     };

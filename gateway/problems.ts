@@ -46,5 +46,7 @@ export function problemOf(refusal: Refusal, instance?: string): ProblemBody {
 export function problemResponse(refusal: Refusal, instance?: string): Response {
   const headers: Record<string, string> = { "content-type": PROBLEM_MEDIA_TYPE };
   if (refusal.code === "access-not-confirmed" || refusal.code === "chain-unavailable") headers["retry-after"] = "1";
+  // Refused before its body was read: the connection cannot carry another request.
+  if (refusal.code === "payload-too-large") headers.connection = "close";
   return new Response(JSON.stringify(problemOf(refusal, instance)), { status: refusal.status, headers });
 }

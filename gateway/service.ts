@@ -98,14 +98,16 @@ export class DeliveryService {
         assetId: body.assetId,
       });
     }
-    const block = await this.#confirmed();
+    // An upload is checked at the head, not a confirmed block: the issuer uploads right after issuing,
+    // and storing a payload releases nothing (every release checks the chain at a confirmed block).
+    const block = await this.#read(() => this.#chain.headBlock());
     const digest = this.#digests.upload({ assetId, deadline: body.deadline });
     if (!(await this.#read(() => this.#chain.isSignatureOf(key.issuer, digest, body.signature, block)))) {
       throw new Refusal("invalid-signature", "the upload is not signed by the asset's issuer", { assetId });
     }
     const status = await this.#read(() => this.#chain.assetStatusAt(assetId, block));
     if (status === "None") {
-      throw new Refusal("asset-not-found", `no asset ${assetId} at confirmed block ${block}`, { assetId });
+      throw new Refusal("asset-not-found", `no asset ${assetId} at block ${block}`, { assetId });
     }
     if (status !== "Valid") throw new Refusal("asset-not-valid", `the asset is ${status}`, { assetId, status });
 
@@ -244,7 +246,7 @@ export class DeliveryService {
         kind: "consumer",
         assetId,
         accessId,
-        fields: (access.fields ?? 0n).toString(),
+        fields: access.fields.toString(),
         recipient: publicKeyJson(recipient),
         blockNumber: block,
         sealed: hexlify(sealed),
@@ -252,7 +254,7 @@ export class DeliveryService {
       log: {
         consumer: account,
         accessId,
-        fields: (access.fields ?? 0n).toString(),
+        fields: access.fields.toString(),
         released: released.kind,
         suite: recipient.suite,
       },
@@ -265,7 +267,7 @@ export class DeliveryService {
   }
 
   async #releasedFor(access: RecordedAccess, payload: PayloadPlaintext, block: number): Promise<ReleasedPayload> {
-    const mask = access.fields ?? 0n;
+    const mask = access.fields;
     if (mask === 0n) return { kind: "record", ...payload };
     if (payload.scheme !== "fields") {
       throw new Refusal("fields-not-disclosable", "the asset commits to the whole record, not field by field", {
