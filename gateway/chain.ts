@@ -64,7 +64,7 @@ export class ChainView {
   readonly #headCacheMs: number;
   #head: { number: number; at: number } | undefined;
   #headRequest: Promise<number> | undefined;
-  readonly #receipts = new Map<string, Promise<TransactionReceipt | null>>();
+  readonly #receipts = new Map<string, Promise<Map<string, RecordedAccess>>>();
   readonly #perBlock = new Map<string, Promise<unknown>>();
   #perBlockNumber = -1;
 
@@ -159,15 +159,7 @@ export class ChainView {
    * if that transaction is unknown, reverted, or recorded no such access.
    */
   async recordedAccess(transactionHash: string, accessId: string): Promise<RecordedAccess | undefined> {
-    const receipt = await this.#receipt(transactionHash);
-    if (receipt === null || receipt.status !== 1) return undefined;
-    const topic = this.#dataSafe.getEvent("AccessRecorded").fragment.topicHash;
-    for (const log of receipt.logs) {
-      if (log.address !== this.dataSafeAddress || log.topics[0] !== topic) continue;
-      const access = this.#decodeAccess(log);
-      if (access !== undefined && access.accessId === accessId.toLowerCase()) return access;
-    }
-    return undefined;
+    return (await this.#accessesIn(transactionHash)).get(accessId.toLowerCase());
   }
 
   /**
@@ -207,20 +199,33 @@ export class ChainView {
     };
   }
 
-  #receipt(hash: string): Promise<TransactionReceipt | null> {
+  /** The accesses a transaction recorded on this deployment, by id (none if unknown or reverted). */
+  #accessesIn(hash: string): Promise<Map<string, RecordedAccess>> {
     const key = hash.toLowerCase();
     let pending = this.#receipts.get(key);
     if (pending === undefined) {
-      pending = this.#provider.getTransactionReceipt(key);
+      pending = this.#provider.getTransactionReceipt(key).then((receipt) => this.#decodeAccesses(receipt));
       // Only a mined receipt is immutable; an unknown hash may be mined later, a failed read retried.
       pending.then(
-        (receipt) => receipt === null && this.#receipts.delete(key),
+        (accesses) => accesses.size === 0 && this.#receipts.delete(key),
         () => this.#receipts.delete(key),
       );
       if (this.#receipts.size >= RECEIPT_CACHE) this.#receipts.delete(this.#receipts.keys().next().value!);
       this.#receipts.set(key, pending);
     }
     return pending;
+  }
+
+  #decodeAccesses(receipt: TransactionReceipt | null): Map<string, RecordedAccess> {
+    const accesses = new Map<string, RecordedAccess>();
+    if (receipt === null || receipt.status !== 1) return accesses;
+    const topic = this.#dataSafe.getEvent("AccessRecorded").fragment.topicHash;
+    for (const log of receipt.logs) {
+      if (log.address !== this.dataSafeAddress || log.topics[0] !== topic) continue;
+      const access = this.#decodeAccess(log);
+      if (access !== undefined) accesses.set(access.accessId, access);
+    }
+    return accesses;
   }
 
   /** Memoises a read at `block`; the cache holds one block's reads (the confirmed block moves forward). */

@@ -98,7 +98,11 @@ export async function startGateway(config: ResolvedConfig): Promise<RunningGatew
       url,
       async close() {
         clearInterval(purge);
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        // Stop accepting, finish requests in flight, and drop idle keep-alive connections, which
+        // would otherwise hold the close open until their clients hang up.
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        if ("closeIdleConnections" in server) server.closeIdleConnections();
+        await closed;
         await opened.close();
         provider.destroy();
         logger.info({ event: "stopped" }, "gateway stopped");

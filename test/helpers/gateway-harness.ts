@@ -211,6 +211,7 @@ export async function startGateway(
   workDir: string,
   config: Omit<GatewayConfigInput, "listen" | "atRestKey">,
   atRestKeyHex: string,
+  nodeOptions = "",
 ): Promise<GatewayProcess> {
   const port = await freePort();
   const configFile = path.join(workDir, `gateway-${port}.json`);
@@ -226,7 +227,7 @@ export async function startGateway(
   const launch = async () => {
     current = start("npm", ["run", "--silent", "gateway", "--", "--config", configFile], log, {
       DATASAFE_GATEWAY_TEST_KEY: atRestKeyHex,
-      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --import=${FORBID_HARDHAT}`.trim(),
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --import=${FORBID_HARDHAT} ${nodeOptions}`.trim(),
     });
     let exitCode: number | null | undefined;
     void current.exited.then((code) => (exitCode = code));
