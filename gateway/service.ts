@@ -185,9 +185,6 @@ export class DeliveryService {
     const accessId = body.accessId.toLowerCase();
     const assetId = body.assetId.toLowerCase();
     const account = getAddress(body.account);
-    if (await this.#store.isReleased(accessId)) {
-      throw new Refusal("access-already-served", "this access was served already", { accessId });
-    }
     let block = await this.#confirmed();
     const access = await this.#read(() => this.#chain.recordedAccess(body.transactionHash, accessId));
     if (access === undefined) {
@@ -214,6 +211,10 @@ export class DeliveryService {
     }
     if (access.consumer !== account) {
       throw new Refusal("access-not-yours", `the access was recorded by ${access.consumer}`, { accessId });
+    }
+    // Only the consumer learns whether its read was served: checked after its signature.
+    if (await this.#store.isReleased(accessId)) {
+      throw new Refusal("access-already-served", "this access was served already", { accessId });
     }
     if (access.assetId !== assetId) {
       throw new Refusal("access-asset-mismatch", `the access is for asset ${access.assetId}`, { accessId });

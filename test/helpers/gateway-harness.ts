@@ -21,8 +21,22 @@ export const ROOT = path.resolve(import.meta.dirname, "..", "..");
 const CHAIN_ID = 1337;
 /** Hardhat's well-known development mnemonic: the accounts `hardhat node` funds and unlocks. */
 const DEV_MNEMONIC = "test test test test test test test test test test test junk";
-/** A resolve hook that fails the gateway if anything loads Hardhat: it must run on the SDK and ethers alone. */
-const FORBID_HARDHAT = path.join(ROOT, "test", "helpers", "forbid-hardhat.mjs");
+/**
+ * A module for the gateway's `node --import` that registers a resolve hook failing the start if
+ * anything loads Hardhat or one of its plugins: the gateway must run on the SDK and ethers alone.
+ * A data: URL, not a file under test/, which the test runner would load into its own process.
+ */
+const FORBID_HARDHAT = `data:text/javascript,${encodeURIComponent(`
+import { register } from "node:module";
+const hook = ${JSON.stringify(`
+export async function resolve(specifier, context, next) {
+  if (specifier === "hardhat" || specifier.startsWith("hardhat/") || specifier.startsWith("@nomicfoundation/")) {
+    throw new Error("the gateway imported " + specifier + " (from " + context.parentURL + "): it must not need Hardhat at run time");
+  }
+  return next(specifier, context);
+}`)};
+register("data:text/javascript," + encodeURIComponent(hook));
+`)}`;
 
 const children = new Set<ChildProcess>();
 
