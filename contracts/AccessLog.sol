@@ -1,33 +1,33 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-import {AccessCheck, GrantKey, GrantScope, GrantStatus, MemberKind} from "./Common.sol";
+import {AccessCheck, AssetKey, GrantKey, GrantScope, GrantStatus, MemberKind} from "./Common.sol";
 import {IAccessLog} from "./interfaces/IAccessLog.sol";
 import {ConsentManager} from "./ConsentManager.sol";
 
 /// @title Access log
 /// @notice See {IAccessLog}.
-/// @dev A read costs three storage reads (consumer's member slot, asset slot, grant slot) and one
-/// write (the grant's read count). The access itself lives only in its event; its id is derived
-/// from the grant, version and read number, so feedback can be checked against the grant without
-/// storing the access.
+/// @dev A read costs four storage reads (consumer's and issuer's member slots, asset slot, grant
+/// slot) and one write (the grant's read count). The access itself lives only in its event; its id
+/// is derived from the grant, version and read number, so feedback can be checked against the grant
+/// without storing the access.
 abstract contract AccessLog is IAccessLog, ConsentManager {
     mapping(bytes32 accessId => uint16 outcome) private _outcomes;
 
     /// @inheritdoc IAccessLog
     function recordAccess(
-        bytes32 subjectId,
+        AssetKey calldata asset,
         GrantScope scope,
         uint16 purpose,
-        bytes32 assetId
+        uint64 fields
     ) external returns (bytes32 accessId) {
         address consumer = _msgSender();
-        (AccessCheck check, bytes32 grantId, Grant storage stored) = _evaluate(
-            subjectId,
+        (AccessCheck check, bytes32 grantId, bytes32 assetId, Grant storage stored) = _evaluate(
+            asset,
             consumer,
             scope,
             purpose,
-            assetId
+            fields
         );
         if (check != AccessCheck.Allowed) revert AccessDenied(grantId, assetId, check);
         // Cannot overflow: `_evaluate` allowed the read, so reads < maxReads <= type(uint32).max.
@@ -40,11 +40,12 @@ abstract contract AccessLog is IAccessLog, ConsentManager {
         accessId = _accessId(grantId, version, readNumber);
         emit AccessRecorded(
             grantId,
-            subjectId,
+            asset.subjectId,
             consumer,
             accessId,
             assetId,
             purpose,
+            fields,
             readNumber,
             stored.maxReads,
             version
@@ -75,13 +76,13 @@ abstract contract AccessLog is IAccessLog, ConsentManager {
 
     /// @inheritdoc IAccessLog
     function checkAccess(
-        bytes32 subjectId,
+        AssetKey calldata asset,
         address consumer,
         GrantScope scope,
         uint16 purpose,
-        bytes32 assetId
+        uint64 fields
     ) external view returns (AccessCheck check) {
-        (check, , ) = _evaluate(subjectId, consumer, scope, purpose, assetId);
+        (check, , , ) = _evaluate(asset, consumer, scope, purpose, fields);
     }
 
     /// @inheritdoc IAccessLog
@@ -94,27 +95,39 @@ abstract contract AccessLog is IAccessLog, ConsentManager {
         return keccak256(abi.encode(grantId, version, readNumber));
     }
 
-    /// @dev Every condition of a read, in a fixed order: consumer, asset, grant. For a data-type
-    /// grant the target is the asset's own type, so the grant found always matches the asset.
+    /// @dev Every condition of a read, in a fixed order: consumer, asset, issuer, grant, fields. The
+    /// asset id is derived from its key, so the asset is the holder's and the issuer's by
+    /// construction; for a data-type grant the target is derived from the same key, so the grant
+    /// found always covers the asset's type.
     function _evaluate(
-        bytes32 subjectId,
+        AssetKey calldata asset,
         address consumer,
         GrantScope scope,
         uint16 purpose,
-        bytes32 assetId
-    ) private view returns (AccessCheck, bytes32 grantId, Grant storage stored) {
-        Asset storage asset = _asset(assetId);
+        uint64 fields
+    ) private view returns (AccessCheck, bytes32 grantId, bytes32 assetId, Grant storage stored) {
+        assetId = assetIdOf(asset);
         bytes32 target = scope == GrantScope.Asset ? assetId : bytes32(uint256(asset.dataType));
-        grantId = _grantId(subjectId, consumer, scope, target, purpose);
+        grantId = _grantId(asset.subjectId, consumer, scope, target, purpose);
         stored = _grant(grantId);
-        if (!isActiveMember(consumer, MemberKind.Consumer)) return (AccessCheck.ConsumerNotActive, grantId, stored);
-        if (!_isValid(asset)) return (AccessCheck.AssetNotValid, grantId, stored);
-        if (asset.subjectTag != subjectTagOf(subjectId)) return (AccessCheck.AssetNotOwned, grantId, stored);
+        AccessCheck check;
+        if (!isActiveMember(consumer, MemberKind.Consumer)) check = AccessCheck.ConsumerNotActive;
+        else if (!_isValid(_asset(assetId))) check = AccessCheck.AssetNotValid;
+        else if (!isActiveMember(asset.issuer, MemberKind.Department)) check = AccessCheck.IssuerSuspended;
+        else check = _grantCheck(stored, fields);
+        return (check, grantId, assetId, stored);
+    }
+
+    /// @dev The grant's own conditions: active, unexpired, reads left, and `fields` within its
+    /// fields (0 = the whole record, which only a whole-record grant covers).
+    function _grantCheck(Grant storage stored, uint64 fields) private view returns (AccessCheck) {
         GrantStatus status = stored.status;
-        if (status == GrantStatus.None) return (AccessCheck.NoGrant, grantId, stored);
-        if (status == GrantStatus.Revoked) return (AccessCheck.GrantRevoked, grantId, stored);
-        if (block.timestamp > stored.expiresAt) return (AccessCheck.GrantExpired, grantId, stored);
-        if (stored.reads >= stored.maxReads) return (AccessCheck.GrantExhausted, grantId, stored);
-        return (AccessCheck.Allowed, grantId, stored);
+        if (status == GrantStatus.None) return AccessCheck.NoGrant;
+        if (status == GrantStatus.Revoked) return AccessCheck.GrantRevoked;
+        if (block.timestamp > stored.expiresAt) return AccessCheck.GrantExpired;
+        if (stored.reads >= stored.maxReads) return AccessCheck.GrantExhausted;
+        uint64 granted = stored.fields;
+        if (granted != 0 && (fields == 0 || fields & ~granted != 0)) return AccessCheck.FieldsNotGranted;
+        return AccessCheck.Allowed;
     }
 }

@@ -162,7 +162,7 @@ abstract contract AssetRegistry is IAssetRegistry, SubjectRegistry {
 
     /// @inheritdoc IAssetRegistry
     function verifyAsset(AssetKey calldata key) external view returns (bool) {
-        return isValid(assetIdOf(key));
+        return isValid(assetIdOf(key)) && isActiveMember(key.issuer, MemberKind.Department);
     }
 
     /// @inheritdoc IAssetRegistry

@@ -55,7 +55,8 @@ enum AccessRequestStatus {
     Cancelled
 }
 
-/// @notice What a grant covers: one named asset, or the holder's valid asset of a data type.
+/// @notice What a grant covers: one named asset, or the holder's current asset of a data type from
+/// one named issuer (see `IConsentManager` for "current").
 enum GrantScope {
     Asset,
     DataType
@@ -77,7 +78,8 @@ enum AccessCheck {
     GrantExhausted, // every allowed read used ("burn after reading" after one)
     ConsumerNotActive, // not a member, not a consumer, or suspended
     AssetNotValid, // unknown, revoked, superseded or past valid-until
-    AssetNotOwned // the asset belongs to another holder
+    IssuerSuspended, // the asset's issuing department is suspended: its data does not flow meanwhile
+    FieldsNotGranted // the read names fields outside the grant's field subset
 }
 
 /// @notice A new data asset as a department submits it.
@@ -115,6 +117,7 @@ struct AccessRequest {
     address consumer; // the member asking
     GrantScope scope; // what `targets` name
     bytes32[] targets; // asset ids, or data type ids as bytes32
+    uint64 fields; // field subset asked for: bit i = i-th field of the type's schema; 0 = whole record
     uint16 purpose; // purpose code
     uint40 grantDuration; // seconds the grants last from approval
     uint32 maxReads; // reads allowed per grant; 1 = burn after reading
@@ -128,6 +131,7 @@ struct GrantTerms {
     address[] consumers; // each consumer receives a grant for every target
     GrantScope scope; // what `targets` name
     bytes32[] targets; // asset ids, or data type ids as bytes32
+    uint64 fields; // field subset granted: bit i = i-th field of the type's schema; 0 = whole record
     uint16 purpose; // purpose code
     uint40 expiresAt; // unix seconds after which the grants stop working
     uint32 maxReads; // reads allowed per grant; 1 = burn after reading

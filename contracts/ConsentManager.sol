@@ -34,7 +34,7 @@ abstract contract ConsentManager is IConsentManager, AssetRegistry, EIP712 {
     );
     /// @notice EIP-712 type of a signed direct grant.
     bytes32 public constant GRANT_TYPEHASH = keccak256(
-        "Grant(bytes32 subjectId,address[] consumers,uint8 scope,bytes32[] targets,uint16 purpose,uint40 expiresAt,uint32 maxReads,uint256 nonce,uint256 deadline)"
+        "Grant(bytes32 subjectId,address[] consumers,uint8 scope,bytes32[] targets,uint64 fields,uint16 purpose,uint40 expiresAt,uint32 maxReads,uint256 nonce,uint256 deadline)"
     );
     /// @notice EIP-712 type of a signed revocation.
     bytes32 public constant REVOKE_TYPEHASH = keccak256(
@@ -58,6 +58,7 @@ abstract contract ConsentManager is IConsentManager, AssetRegistry, EIP712 {
         bytes32 subjectId,
         GrantScope scope,
         bytes32[] calldata targets,
+        uint64 fields,
         uint16 purpose,
         uint40 grantDuration,
         uint32 maxReads,
@@ -75,6 +76,7 @@ abstract contract ConsentManager is IConsentManager, AssetRegistry, EIP712 {
             consumer,
             scope,
             targets,
+            fields,
             purpose,
             grantDuration,
             maxReads,
@@ -155,6 +157,7 @@ abstract contract ConsentManager is IConsentManager, AssetRegistry, EIP712 {
                 keccak256(abi.encodePacked(terms.consumers)),
                 terms.scope,
                 keccak256(abi.encodePacked(terms.targets)),
+                terms.fields,
                 terms.purpose,
                 terms.expiresAt,
                 terms.maxReads,
@@ -272,6 +275,7 @@ abstract contract ConsentManager is IConsentManager, AssetRegistry, EIP712 {
                 request.consumer,
                 request.scope,
                 target,
+                request.fields,
                 request.purpose,
                 expiresAt,
                 request.maxReads,
@@ -306,6 +310,7 @@ abstract contract ConsentManager is IConsentManager, AssetRegistry, EIP712 {
                     consumer,
                     terms.scope,
                     terms.targets[t],
+                    terms.fields,
                     terms.purpose,
                     terms.expiresAt,
                     terms.maxReads,
@@ -320,6 +325,7 @@ abstract contract ConsentManager is IConsentManager, AssetRegistry, EIP712 {
         address consumer,
         GrantScope scope,
         bytes32 target,
+        uint64 fields,
         uint16 purpose,
         uint40 expiresAt,
         uint32 maxReads,
@@ -328,8 +334,20 @@ abstract contract ConsentManager is IConsentManager, AssetRegistry, EIP712 {
         grantId = _grantId(subjectId, consumer, scope, target, purpose);
         Grant storage stored = _grants[grantId];
         uint32 version = stored.version + 1;
-        _grants[grantId] = Grant(GrantStatus.Active, uint40(block.timestamp), expiresAt, maxReads, 0, version);
-        emit GrantIssued(grantId, subjectId, consumer, scope, target, purpose, expiresAt, maxReads, version, requestId);
+        _grants[grantId] = Grant(GrantStatus.Active, uint40(block.timestamp), expiresAt, maxReads, 0, version, fields);
+        emit GrantIssued(
+            grantId,
+            subjectId,
+            consumer,
+            scope,
+            target,
+            fields,
+            purpose,
+            expiresAt,
+            maxReads,
+            version,
+            requestId
+        );
     }
 
     function _revokeGrant(GrantKey calldata key) private {

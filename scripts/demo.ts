@@ -483,10 +483,9 @@ say(`The phone's balance is still ${formatEther(await ethers.provider.getBalance
 section("The bank reads each record once: burn after reading (阅后即焚)");
 const fundRead: AccessRecord = await (
   await bank.accessLog.recordAccess({
-    subjectId: citizenId,
+    asset: held.housingFund.asset.key,
     scope: "DataType",
     purpose: Purpose.PersonalLoan,
-    assetId: held.housingFund.asset.assetId,
   })
 ).wait();
 stats.reads += 1;
@@ -503,10 +502,9 @@ say(
 );
 const householdRead = await (
   await bank.accessLog.recordAccess({
-    subjectId: citizenId,
+    asset: held.household.asset.key,
     scope: "DataType",
     purpose: Purpose.PersonalLoan,
-    assetId: held.household.asset.assetId,
   })
 ).wait();
 stats.reads += 1;
@@ -527,10 +525,9 @@ section("A second read is refused");
 const exhausted = await refused(async () =>
   (
     await bank.accessLog.recordAccess({
-      subjectId: citizenId,
+      asset: held.housingFund.asset.key,
       scope: "DataType",
       purpose: Purpose.PersonalLoan,
-      assetId: held.housingFund.asset.assetId,
     })
   ).wait(),
 );
@@ -567,9 +564,8 @@ say(
 );
 const schoolRead = await (
   await school.accessLog.recordAccess({
-    subjectId: citizenId,
+    asset: held.household.asset.key,
     purpose: Purpose.SchoolEnrolment,
-    assetId: held.household.asset.assetId,
   })
 ).wait();
 stats.reads += 1;
@@ -581,9 +577,8 @@ say(`The citizen changes their mind: the phone signs a revocation and the app re
 const revoked = await refused(async () =>
   (
     await school.accessLog.recordAccess({
-      subjectId: citizenId,
+      asset: held.household.asset.key,
       purpose: Purpose.SchoolEnrolment,
-      assetId: held.household.asset.assetId,
     })
   ).wait(),
 );
@@ -613,9 +608,8 @@ say(
 const suspended = await refused(async () =>
   (
     await bank.accessLog.recordAccess({
-      subjectId: companyId,
+      asset: held.employerFund.asset.key,
       purpose: Purpose.BusinessLoan,
-      assetId: held.employerFund.asset.assetId,
     })
   ).wait(),
 );

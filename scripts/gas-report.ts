@@ -183,13 +183,14 @@ const nonceOf = async () => (await ds.getSubject(subject)).nonce;
 const requestOf = async (targets: string[], purpose: number) => {
   const [, result] = await ds
     .connect(bank)
-    .requestAccess.staticCall(subject, Scope.Asset, targets, purpose, 30 * 86_400, 1, FAR_FUTURE);
+    .requestAccess.staticCall(subject, Scope.Asset, targets, 0, purpose, 30 * 86_400, 1, FAR_FUTURE);
   // An ethers Result is read-only; pass a plain copy back as a struct argument.
   const request = {
     subjectId: result.subjectId,
     consumer: result.consumer,
     scope: result.scope,
     targets: [...result.targets],
+    fields: result.fields,
     purpose: result.purpose,
     grantDuration: result.grantDuration,
     maxReads: result.maxReads,
@@ -197,7 +198,7 @@ const requestOf = async (targets: string[], purpose: number) => {
     nonce: result.nonce,
   };
   return {
-    tx: ds.connect(bank).requestAccess(subject, Scope.Asset, targets, purpose, 30 * 86_400, 1, FAR_FUTURE),
+    tx: ds.connect(bank).requestAccess(subject, Scope.Asset, targets, 0, purpose, 30 * 86_400, 1, FAR_FUTURE),
     request,
   };
 };
@@ -227,6 +228,7 @@ const terms = (consumers: string[], scope: number, targets: string[], purpose: n
   consumers,
   scope,
   targets,
+  fields: 0,
   purpose,
   expiresAt: FAR_FUTURE,
   maxReads,
@@ -254,8 +256,8 @@ await gasOf(
 }
 
 // --- access log --------------------------------------------------------------------------------
-await gasOf("recordAccess (asset grant)", ds.connect(school).recordAccess(subject, Scope.Asset, 7, registerId));
-await gasOf("recordAccess (data-type grant)", ds.connect(school).recordAccess(subject, Scope.DataType, 7, fundId));
+await gasOf("recordAccess (asset grant)", ds.connect(school).recordAccess(keyOf(register), Scope.Asset, 7, 0));
+await gasOf("recordAccess (data-type grant)", ds.connect(school).recordAccess(keyOf(fund), Scope.DataType, 7, 0));
 const grantKey = { subjectId: subject, consumer: school.address, scope: Scope.Asset, target: registerId, purpose: 7 };
 await gasOf("recordOutcome", ds.connect(school).recordOutcome(grantKey, 1, 1, 1, fixed32("loan-file")));
 await gasOf("revoke", ds.connect(holder).revoke(grantKey));

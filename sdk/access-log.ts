@@ -1,9 +1,10 @@
 import { ZeroHash } from "ethers";
 
-import { type AccessCheck, type GrantScope, enumName, enumValue } from "./constants.js";
+import { type AccessCheck, enumName, enumValue } from "./constants.js";
 import type { Context } from "./context.js";
-import { dataTypeTarget } from "./ids.js";
-import { DEFAULTS, type RecordAccessInput, address, bytes32, grantKeyStruct, uint } from "./requests.js";
+import { fieldsOf } from "./fields.js";
+import { assetIdOf, dataTypeTarget } from "./ids.js";
+import { type RecordAccessInput, address, assetKeyOf, bytes32, grantKeyStruct, scopeOf, uint } from "./requests.js";
 import { type PendingTransaction, eventIn } from "./transaction.js";
 import type { AccessRecord, Address, Hex } from "./types.js";
 
@@ -20,38 +21,35 @@ export class AccessLog {
   }
 
   /**
-   * Records a read of `assetId` under the caller's grant. Caller: the consumer.
-   * @returns a transaction whose `wait()` gives the access record (id, read n of m, and what
-   * `recordOutcome` needs); a refused read throws `AccessDeniedError` with its `reason`
+   * Records a read of the asset `asset` names under the caller's grant. Caller: the consumer.
+   * @returns a transaction whose `wait()` gives the access record (id, read n of m, the fields read,
+   * and what `recordOutcome` needs); a refused read throws `AccessDeniedError` with its `reason`
    * @example
-   * const access = await (await bank.accessLog.recordAccess({ subjectId, purpose: 1, assetId })).wait();
+   * const access = await (await bank.accessLog.recordAccess({ asset: holderAsset.key, purpose: 1 })).wait();
    * console.log(`read ${access.readNumber} of ${access.maxReads}`);
    */
   async recordAccess(input: RecordAccessInput): Promise<PendingTransaction<AccessRecord>> {
-    const subjectId = bytes32("subjectId", input.subjectId);
-    const scope: GrantScope = input.scope ?? DEFAULTS.scope;
-    const purpose = uint("purpose", input.purpose, 16);
-    const assetId = bytes32("assetId", input.assetId);
+    const read = readOf(input);
     return this.#ctx.write(
       "recordAccess",
-      () => this.#ctx.dataSafe.recordAccess(subjectId, enumValue("GrantScope", scope), purpose, assetId),
-      async (receipt) => {
+      () => this.#ctx.dataSafe.recordAccess(read.asset, read.scopeValue, read.purpose, read.fields),
+      (receipt) => {
         const { args } = eventIn(receipt, this.#ctx.dataSafe, this.#ctx.dataSafe.getEvent("AccessRecorded"));
-        const at = { blockTag: receipt.blockNumber };
-        const ds = this.#ctx.dataSafe;
-        const target =
-          scope === "Asset"
-            ? assetId
-            : dataTypeTarget(Number((await this.#ctx.read("getAsset", () => ds.getAsset(assetId, at))).dataType));
-        const version = Number(args.version);
-        const readNumber = Number(args.readNumber);
+        const target = read.scope === "Asset" ? assetIdOf(read.asset) : dataTypeTarget(read.asset.dataType);
         return {
           accessId: args.accessId,
           grantId: args.grantId,
-          key: { subjectId: args.subjectId, consumer: args.consumer, scope, target, purpose: Number(args.purpose) },
+          key: {
+            subjectId: args.subjectId,
+            consumer: args.consumer,
+            scope: read.scope,
+            target,
+            purpose: Number(args.purpose),
+          },
           assetId: args.assetId,
-          version,
-          readNumber,
+          fields: args.fields,
+          version: Number(args.version),
+          readNumber: Number(args.readNumber),
           maxReads: Number(args.maxReads),
         };
       },
@@ -83,18 +81,14 @@ export class AccessLog {
   }
 
   /**
-   * Whether `consumer` could read `assetId` now under its grant, and if not why.
+   * Whether `consumer` could read the asset now under its grant, and if not why.
    * @returns `"Allowed"` or the check that fails, e.g. `"GrantExpired"`
    */
   async check(input: RecordAccessInput & { consumer: Address }): Promise<AccessCheck> {
+    const read = readOf(input);
+    const consumer = address("consumer", input.consumer);
     const result = await this.#ctx.read("checkAccess", () =>
-      this.#ctx.dataSafe.checkAccess(
-        bytes32("subjectId", input.subjectId),
-        address("consumer", input.consumer),
-        enumValue("GrantScope", input.scope ?? DEFAULTS.scope),
-        uint("purpose", input.purpose, 16),
-        bytes32("assetId", input.assetId),
-      ),
+      this.#ctx.dataSafe.checkAccess(read.asset, consumer, read.scopeValue, read.purpose, read.fields),
     );
     return enumName("AccessCheck", result);
   }
@@ -104,4 +98,16 @@ export class AccessLog {
     const id = bytes32("accessId", accessId);
     return Number(await this.#ctx.read("outcomeOf", () => this.#ctx.dataSafe.outcomeOf(id)));
   }
+}
+
+/** A read's arguments with defaults, checked. */
+function readOf(input: RecordAccessInput) {
+  const scope = scopeOf("scope", input.scope);
+  return {
+    asset: assetKeyOf(input.asset),
+    scope,
+    scopeValue: enumValue("GrantScope", scope),
+    purpose: uint("purpose", input.purpose, 16),
+    fields: fieldsOf("fields", input.fields),
+  };
 }

@@ -29,7 +29,8 @@ export interface RequestReturnInput {
 export interface AssetVerification {
   /** The id the record's key hashes to. */
   assetId: Hex;
-  /** Issued by that department to that holder, and neither revoked, superseded nor expired. */
+  /** Issued by that department to that holder, neither revoked, superseded nor expired, and the
+   * department not suspended (`verifyAsset`). */
   valid: boolean;
   /** The asset's status on chain (`"None"` if never issued: the record or salt is wrong). */
   status: AssetStatus;

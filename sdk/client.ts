@@ -50,7 +50,7 @@ export interface DataSafeClientOptions {
  * const { request } = await (await bank.consent.requestAccess({ subjectId, targets: [assetId], purpose: 1, grantDuration: 86_400 })).wait();
  * const authorization = await safe.consent.signApproval(phoneWallet, request);   // the holder signs, pays nothing
  * await (await bank.consent.approveBySig(request, authorization)).wait();         // the bank relays
- * const access = await (await bank.accessLog.recordAccess({ subjectId, purpose: 1, assetId })).wait();
+ * const access = await (await bank.accessLog.recordAccess({ asset: assetKey, purpose: 1 })).wait();
  */
 export class DataSafeClient {
   readonly address: Address;

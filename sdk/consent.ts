@@ -88,6 +88,7 @@ export class Consent {
           r.subjectId,
           scope,
           r.targets,
+          r.fields,
           r.purpose,
           r.grantDuration,
           r.maxReads,
@@ -299,6 +300,7 @@ export class Consent {
       maxReads: Number(g.maxReads),
       reads: Number(g.reads),
       version: Number(g.version),
+      fields: g.fields,
     };
   }
 
@@ -334,6 +336,7 @@ export class Consent {
           target: args.target,
           purpose: Number(args.purpose),
         } satisfies GrantKey,
+        fields: args.fields,
         expiresAt: Number(args.expiresAt),
         maxReads: Number(args.maxReads),
         version: Number(args.version),
@@ -356,6 +359,7 @@ export function accessRequestOf(r: AccessRequestStructOutput): AccessRequest {
     consumer: r.consumer,
     scope: enumName("GrantScope", r.scope),
     targets: [...r.targets],
+    fields: r.fields,
     purpose: Number(r.purpose),
     grantDuration: Number(r.grantDuration),
     maxReads: Number(r.maxReads),

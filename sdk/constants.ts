@@ -22,7 +22,8 @@ export const ENUMS = {
     "GrantExhausted",
     "ConsumerNotActive",
     "AssetNotValid",
-    "AssetNotOwned",
+    "IssuerSuspended",
+    "FieldsNotGranted",
   ],
   KeySuite: ["None", "X25519Hpke", "Sm2"],
 } as const;

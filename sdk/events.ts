@@ -41,6 +41,8 @@ export interface UsageRecord {
   issuer: Address;
   issuerName: string;
   purpose: number;
+  /** Fields read (what the payload gateway releases); 0n = whole record. */
+  fields: bigint;
   /** This read's number in its grant version, and how many the version allows. */
   readNumber: number;
   maxReads: number;
@@ -88,6 +90,8 @@ export interface HolderGrant {
   grantId: Hex;
   key: GrantKey;
   consumerName: string;
+  /** Fields the grant covers; 0n = whole record. */
+  fields: bigint;
   version: number;
   grantedAt: number;
   expiresAt: number;
@@ -191,6 +195,7 @@ export class Events {
         issuer: asset?.issuer ?? "",
         issuerName: asset ? (names.get(asset.issuer.toLowerCase()) ?? "") : "",
         purpose: Number(args.purpose),
+        fields: args.fields,
         readNumber: Number(args.readNumber),
         maxReads: Number(args.maxReads),
         grantId: args.grantId,
@@ -330,6 +335,7 @@ export class Events {
           purpose: Number(args.purpose),
         },
         consumerName: names.get(args.consumer.toLowerCase()) ?? "",
+        fields: args.fields,
         version,
         grantedAt: times.get(g.blockNumber) ?? 0,
         expiresAt,

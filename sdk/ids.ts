@@ -37,13 +37,14 @@ export function grantIdOf(key: GrantKey): Hex {
 export function requestIdOf(request: AccessRequest): Hex {
   return keccak256(
     coder.encode(
-      ["tuple(bytes32,address,uint8,bytes32[],uint16,uint40,uint32,uint40,uint64)"],
+      ["tuple(bytes32,address,uint8,bytes32[],uint64,uint16,uint40,uint32,uint40,uint64)"],
       [
         [
           request.subjectId,
           request.consumer,
           enumValue("GrantScope", request.scope),
           request.targets,
+          request.fields,
           request.purpose,
           request.grantDuration,
           request.maxReads,

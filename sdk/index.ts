@@ -54,6 +54,25 @@ export {
   type UsageRecord,
 } from "./events.js";
 
+export { Delivery, type DeliveredRelease, type DeliverySigner, type DeliveryVerification } from "./delivery.js";
+export {
+  DELIVERY_PROBLEMS,
+  DELIVERY_TYPES,
+  GATEWAY_ROUTES,
+  consumerFetchTypedData,
+  gatewayDomain,
+  holderFetchTypedData,
+  releaseAad,
+  uploadTypedData,
+  type CommitmentScheme,
+  type DeliveryProblemCode,
+  type ProblemBody,
+  type Release,
+  type ReleasedPayload,
+  type UploadResult,
+} from "./delivery-protocol.js";
+export * from "./delivery-errors.js";
+
 export { PendingTransaction, type Mined } from "./transaction.js";
 
 export {
@@ -74,6 +93,25 @@ export {
   type RevertName,
 } from "./errors.js";
 export { decodeRevert, decodeRevertData } from "./revert.js";
+
+export {
+  DecryptionError,
+  ENVELOPE_VERSION,
+  InvalidKeyError,
+  KeySuite,
+  UnsupportedSuiteError,
+  cipherSuite,
+  envelopeHeader,
+  openWith,
+  sealTo,
+  type CipherSuite,
+  type DecryptionFailure,
+  type EnvelopeHeader,
+  type KeyPair,
+  type OpeningKey,
+  type PublicKey,
+  type RecipientKey,
+} from "./crypto/index.js";
 
 export {
   canonicalJson,
@@ -110,6 +148,8 @@ export {
   type TypedDataPayload,
 } from "./typed-data.js";
 
+export { MAX_FIELDS, WHOLE_RECORD, coversFields, fieldMask, fieldNamesOf } from "./fields.js";
+
 export { accessIdOf, assetIdOf, dataTypeTarget, grantIdOf, requestIdOf, subjectTagOf } from "./ids.js";
 
 export {
@@ -139,7 +179,8 @@ export {
   type EnumName,
   type GrantScope,
   type GrantStatus,
-  type KeySuite,
+  // The crypto module's numeric `KeySuite` enum keeps the plain name; the names' union is this.
+  type KeySuite as KeySuiteName,
   type MemberKind,
   type MemberStatus,
   type ReturnRequestStatus,

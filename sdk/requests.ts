@@ -2,6 +2,7 @@ import { ZeroHash, getAddress, isAddress, isHexString } from "ethers";
 
 import { type GrantScope, enumValue } from "./constants.js";
 import { InvalidInputError } from "./errors.js";
+import { fieldsOf } from "./fields.js";
 import type { AccessRequest, Address, AssetKey, GrantKey, GrantTerms, Hex } from "./types.js";
 
 /**
@@ -16,6 +17,8 @@ export const DEFAULTS = {
   maxReads: 1,
   /** A grant or request names assets unless told otherwise. */
   scope: "Asset" as GrantScope,
+  /** A request, grant or read covers the whole record unless it names fields (see `fieldMask`). */
+  fields: 0n,
   /** An asset does not expire unless told otherwise. */
   validUntil: 0,
   /** No payload pointer. */
@@ -43,6 +46,8 @@ export interface RequestAccessInput {
   scope?: GrantScope;
   /** Asset ids, or `dataTypeTarget(id)` for a data-type request. */
   targets: Hex[];
+  /** Fields asked for (`fieldMask(schemaFields, names)`); default 0n = whole record. */
+  fields?: bigint | number;
   purpose: number;
   /** Seconds the grants last from approval. */
   grantDuration: number;
@@ -59,6 +64,8 @@ export interface GrantTermsInput {
   /** Default `"Asset"`. */
   scope?: GrantScope;
   targets: Hex[];
+  /** Fields granted (`fieldMask(schemaFields, names)`); default 0n = whole record. */
+  fields?: bigint | number;
   purpose: number;
   /** Unix seconds after which the grants stop working. */
   expiresAt: number;
@@ -78,11 +85,13 @@ export interface GrantKeyInput {
 
 /** A read a consumer records. */
 export interface RecordAccessInput {
-  subjectId: Hex;
+  /** The key of the asset read (`HolderAsset.key`, `IssuedAsset.key`): it proves whose and whose issue it is. */
+  asset: AssetKey;
   /** Which of the consumer's grants: on the asset (default) or on its data type. */
   scope?: GrantScope;
   purpose: number;
-  assetId: Hex;
+  /** Fields read, within the grant's (`fieldMask(schemaFields, names)`); default 0n = whole record. */
+  fields?: bigint | number;
 }
 
 export function bytes32(field: string, value: string): Hex {
@@ -104,7 +113,7 @@ export function uint(field: string, value: number | bigint, bits: number): numbe
   return Number(value);
 }
 
-function scopeOf(field: string, scope: GrantScope | undefined): GrantScope {
+export function scopeOf(field: string, scope: GrantScope | undefined): GrantScope {
   const value = scope ?? DEFAULTS.scope;
   if (value !== "Asset" && value !== "DataType") throw new InvalidInputError(field, `expected "Asset" or "DataType"`);
   return value;
@@ -137,6 +146,7 @@ export function requestAccessOf(input: RequestAccessInput, now: number) {
     subjectId: bytes32("subjectId", input.subjectId),
     scope: scopeOf("scope", input.scope),
     targets: input.targets.map((t, i) => bytes32(`targets[${i}]`, t)),
+    fields: fieldsOf("fields", input.fields),
     purpose: uint("purpose", input.purpose, 16),
     grantDuration: uint("grantDuration", input.grantDuration, 40),
     maxReads: uint("maxReads", input.maxReads ?? DEFAULTS.maxReads, 32),
@@ -151,6 +161,7 @@ export function grantTermsOf(input: GrantTermsInput): GrantTerms {
     consumers: input.consumers.map((c, i) => address(`consumers[${i}]`, c)),
     scope: scopeOf("scope", input.scope),
     targets: input.targets.map((t, i) => bytes32(`targets[${i}]`, t)),
+    fields: fieldsOf("fields", input.fields),
     purpose: uint("purpose", input.purpose, 16),
     expiresAt: uint("expiresAt", input.expiresAt, 40),
     maxReads: uint("maxReads", input.maxReads ?? DEFAULTS.maxReads, 32),

@@ -103,6 +103,8 @@ export interface AccessRequest {
   scope: GrantScope;
   /** Asset ids, or data type ids as bytes32 (`dataTypeTarget`). */
   targets: Hex[];
+  /** Fields asked for: bit i = the i-th field of the type's schema (`fieldMask`); 0n = whole record. */
+  fields: bigint;
   purpose: number;
   grantDuration: number;
   maxReads: number;
@@ -116,6 +118,8 @@ export interface GrantTerms {
   consumers: Address[];
   scope: GrantScope;
   targets: Hex[];
+  /** Fields granted: bit i = the i-th field of the type's schema (`fieldMask`); 0n = whole record. */
+  fields: bigint;
   purpose: number;
   expiresAt: number;
   maxReads: number;
@@ -139,6 +143,8 @@ export interface Grant {
   maxReads: number;
   reads: number;
   version: number;
+  /** Fields the grant covers; 0n = whole record. */
+  fields: bigint;
 }
 
 /** A controller's EIP-712 signature of a holder act, ready to be relayed by anyone. */
@@ -152,6 +158,8 @@ export interface Authorization {
 export interface IssuedGrant {
   grantId: Hex;
   key: GrantKey;
+  /** Fields the grant covers; 0n = whole record. */
+  fields: bigint;
   expiresAt: number;
   maxReads: number;
   version: number;
@@ -165,6 +173,8 @@ export interface AccessRecord {
   grantId: Hex;
   key: GrantKey;
   assetId: Hex;
+  /** Fields read (what the payload gateway releases); 0n = whole record. */
+  fields: bigint;
   /** The grant version the read used. */
   version: number;
   readNumber: number;

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-import {AccessCheck, GrantKey, GrantScope} from "../Common.sol";
+import {AccessCheck, AssetKey, GrantKey, GrantScope} from "../Common.sol";
 
 /// @title Access log
 /// @notice Every use of a holder's data is recorded on chain in the same transaction that checks it
 /// against the consent: the grant must be live, unexpired, unrevoked and not exhausted, for this
-/// consumer and this asset (or its type), the asset valid and the holder's, and the consumer an
-/// active member. A read consumes one of the grant's reads. The consumer then reports the business
-/// outcome once. Regulators and holders rebuild the whole trail from the events.
+/// consumer and this asset (or its type), covering the fields read, the asset valid, its issuer not
+/// suspended, and the consumer an active member. A read names the asset by its key (what its id is
+/// the hash of), so the key itself proves whose asset it is and who issued it. A read consumes one
+/// of the grant's reads. The consumer then reports the business outcome once. Regulators and
+/// holders rebuild the whole trail from the events.
 interface IAccessLog {
     /// @notice A read was refused; `reason` says which check failed.
     error AccessDenied(bytes32 grantId, bytes32 assetId, AccessCheck reason);
@@ -26,6 +28,8 @@ interface IAccessLog {
     /// @param accessId `keccak256(abi.encode(grantId, version, readNumber))`
     /// @param assetId the asset read
     /// @param purpose the purpose of the grant
+    /// @param fields the fields read (bit i = i-th schema field; 0 = whole record): what the payload
+    /// gateway releases for this access
     /// @param readNumber this read's number in the grant version (1-based)
     /// @param maxReads reads the grant version allows
     /// @param version the grant version read under (see `GrantIssued`)
@@ -36,6 +40,7 @@ interface IAccessLog {
         bytes32 accessId,
         bytes32 assetId,
         uint16 purpose,
+        uint64 fields,
         uint32 readNumber,
         uint32 maxReads,
         uint32 version
@@ -54,15 +59,17 @@ interface IAccessLog {
         bytes32 outcomeReference
     );
 
-    /// @notice Records a read of `assetId` under the caller's grant from `subjectId` for `purpose`.
-    /// For a data-type grant, `assetId` is the holder's current asset of that type.
-    /// Caller: the consumer.
+    /// @notice Records a read of the asset `asset` names, of its holder's data, under the caller's
+    /// grant of `scope` for `purpose`. For a data-type grant, the asset is one the grant covers (see
+    /// `IConsentManager`). Caller: the consumer.
+    /// @param asset the key of the asset read (`assetIdOf(asset)` is its id)
+    /// @param fields the fields read, within the grant's (bit i = i-th schema field; 0 = whole record)
     /// @return accessId the access id, for `recordOutcome`
     function recordAccess(
-        bytes32 subjectId,
+        AssetKey calldata asset,
         GrantScope scope,
         uint16 purpose,
-        bytes32 assetId
+        uint64 fields
     ) external returns (bytes32 accessId);
 
     /// @notice Reports the outcome of an access of the grant's current version, once.
@@ -75,13 +82,14 @@ interface IAccessLog {
         bytes32 outcomeReference
     ) external;
 
-    /// @notice Whether `consumer` could read `assetId` now under its grant, and if not why.
+    /// @notice Whether `consumer` could read `fields` of the asset `asset` names now under its grant,
+    /// and if not why (the issuer's suspension included).
     function checkAccess(
-        bytes32 subjectId,
+        AssetKey calldata asset,
         address consumer,
         GrantScope scope,
         uint16 purpose,
-        bytes32 assetId
+        uint64 fields
     ) external view returns (AccessCheck);
 
     /// @notice The outcome reported for an access (0 if none).

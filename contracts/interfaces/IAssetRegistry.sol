@@ -155,8 +155,12 @@ interface IAssetRegistry {
     /// @notice Whether the asset exists, is neither revoked nor superseded, and is not past valid-until.
     function isValid(bytes32 assetId) external view returns (bool);
 
-    /// @notice Recomputes the id of `key` and tells whether that asset is valid: the check a verifier
-    /// holding a record runs.
+    /// @notice Recomputes the id of `key` and tells whether that asset is valid and its issuer not
+    /// suspended: the check a verifier holding a record runs. A suspended department's data is not
+    /// vouched for (and not readable under consent) until it is reinstated. An issuer later
+    /// deauthorised for the type (a reorganisation, or the type's deprecation) still vouches for
+    /// what it issued; `canIssue` tells whether it may issue more. `isValid` is the record's own
+    /// status, whoever issued it.
     function verifyAsset(AssetKey calldata key) external view returns (bool);
 
     /// @notice For each id, whether an asset with it exists (whatever its status): lets a re-run

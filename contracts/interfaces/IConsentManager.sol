@@ -15,8 +15,15 @@ import {
 /// @notice Holders decide who uses their data. A consumer (bank, school...) asks a holder for
 /// consent with an access request; the holder approves it (which issues the grants), rejects it,
 /// or lets it expire; the consumer can cancel it. A holder can also grant directly. A grant names
-/// the holder, the consumer, one asset or one data type, a purpose, an expiry and a maximum number
-/// of reads (1 = burn after reading), and the holder can revoke it at any time.
+/// the holder, the consumer, one asset or one data type, a purpose, the fields it covers, an expiry
+/// and a maximum number of reads (1 = burn after reading), and the holder can revoke it at any time.
+///
+/// Field-level consent: a request and a grant carry a `uint64 fields` mask over the data type's
+/// schema field list (bit i = the i-th field as the catalog's schema document lists them, at most
+/// 64 fields); 0 means the whole record. A read names the fields it takes, which must lie within
+/// the grant's; the payload gateway releases only those fields, each with its salt and Merkle proof
+/// against the asset's commitment. A request or grant naming targets of several types applies one
+/// mask to each type's own field list.
 ///
 /// Every holder act here, and the holder's return request of the asset registry, can be done by
 /// the controller's transaction or by its EIP-712 signature submitted by anyone (a phone signs, a
@@ -34,6 +41,7 @@ interface IConsentManager {
         uint32 maxReads; // reads allowed in this version
         uint32 reads; // reads used in this version
         uint32 version; // 1 for the first grant, +1 for each renewal
+        uint64 fields; // fields covered: bit i = i-th schema field; 0 = whole record
     }
 
     /// @notice A request or grant names no targets or no consumers, or more than the limit.
@@ -92,6 +100,7 @@ interface IConsentManager {
     /// @param consumer the member allowed to read
     /// @param scope asset or data type
     /// @param target asset id, or data type id as bytes32
+    /// @param fields fields covered (bit i = i-th schema field; 0 = whole record)
     /// @param purpose purpose code
     /// @param expiresAt unix seconds
     /// @param maxReads reads allowed
@@ -103,6 +112,7 @@ interface IConsentManager {
         address indexed consumer,
         GrantScope scope,
         bytes32 target,
+        uint64 fields,
         uint16 purpose,
         uint40 expiresAt,
         uint32 maxReads,
@@ -124,12 +134,14 @@ interface IConsentManager {
     );
 
     /// @notice Asks a holder for consent. Caller: an active consumer member.
+    /// @param fields the fields asked for (bit i = i-th schema field; 0 = whole record)
     /// @return requestId the request id
     /// @return request the stored request, with its nonce, as the holder will approve it
     function requestAccess(
         bytes32 subjectId,
         GrantScope scope,
         bytes32[] calldata targets,
+        uint64 fields,
         uint16 purpose,
         uint40 grantDuration,
         uint32 maxReads,

@@ -1,4 +1,5 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import { anyValue } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs";
 import { expect } from "chai";
 
 import type { DataSafe } from "../../typechain-types/index.js";
@@ -9,6 +10,7 @@ import {
   DataType,
   GrantScope,
   MemberKind,
+  assetIdOf,
   deployWithParticipants,
   ethers,
   grantIdOf,
@@ -16,7 +18,7 @@ import {
   random32,
   typeTarget,
 } from "../helpers/fixtures.js";
-import { accessIdOf, grantBankHouseholdAndFund, issue } from "../helpers/consent.js";
+import { type AssetKey, accessIdOf, grantBankHouseholdAndFund, issue, makeRequest } from "../helpers/consent.js";
 
 const { time } = networkHelpers;
 const DAY = 86_400;
@@ -30,18 +32,18 @@ const ENROLMENT = 9;
 async function expectDenied(
   dataSafe: DataSafe,
   consumer: HardhatEthersSigner,
-  subjectId: string,
+  asset: AssetKey,
   scope: number,
   purpose: number,
-  assetId: string,
   grantId: string,
   reason: number,
+  fields: bigint | number = 0,
 ) {
-  expect(await dataSafe.checkAccess(subjectId, consumer.address, scope, purpose, assetId)).to.equal(reason);
+  expect(await dataSafe.checkAccess(asset, consumer.address, scope, purpose, fields)).to.equal(reason);
   const before = await dataSafe.getGrant(grantId);
-  await expect(dataSafe.connect(consumer).recordAccess(subjectId, scope, purpose, assetId))
+  await expect(dataSafe.connect(consumer).recordAccess(asset, scope, purpose, fields))
     .to.be.revertedWithCustomError(dataSafe, "AccessDenied")
-    .withArgs(grantId, assetId, reason);
+    .withArgs(grantId, assetIdOf(asset.issuer, asset), reason);
   expect(await dataSafe.getGrant(grantId)).to.deep.equal(before);
 }
 
@@ -70,27 +72,26 @@ describe("consent: access log", () => {
   describe("recordAccess", () => {
     it("records a read under an asset grant: event, access id, read count", async () => {
       const { dataSafe, actors: a, household, assetGrant } = await withGrants();
-      expect(await dataSafe.checkAccess(CITIZEN, a.bank.address, GrantScope.Asset, LOAN, household.assetId)).to.equal(
+      expect(await dataSafe.checkAccess(household.key, a.bank.address, GrantScope.Asset, LOAN, 0)).to.equal(
         AccessCheck.Allowed,
       );
       for (const readNumber of [1, 2, 3]) {
         const accessId = accessIdOf(assetGrant, 1, readNumber);
         expect(
-          await dataSafe.connect(a.bank).recordAccess.staticCall(CITIZEN, GrantScope.Asset, LOAN, household.assetId),
+          await dataSafe.connect(a.bank).recordAccess.staticCall(household.key, GrantScope.Asset, LOAN, 0),
         ).to.equal(accessId);
-        await expect(dataSafe.connect(a.bank).recordAccess(CITIZEN, GrantScope.Asset, LOAN, household.assetId))
+        await expect(dataSafe.connect(a.bank).recordAccess(household.key, GrantScope.Asset, LOAN, 0))
           .to.emit(dataSafe, "AccessRecorded")
-          .withArgs(assetGrant, CITIZEN, a.bank.address, accessId, household.assetId, LOAN, readNumber, 3, 1);
+          .withArgs(assetGrant, CITIZEN, a.bank.address, accessId, household.assetId, LOAN, 0, readNumber, 3, 1);
         expect((await dataSafe.getGrant(assetGrant)).reads).to.equal(BigInt(readNumber));
       }
       // every read of the three used: the fourth is refused, with the same reason the view gives
       await expectDenied(
         dataSafe,
         a.bank,
-        CITIZEN,
+        household.key,
         GrantScope.Asset,
         LOAN,
-        household.assetId,
         assetGrant,
         AccessCheck.GrantExhausted,
       );
@@ -103,6 +104,7 @@ describe("consent: access log", () => {
         consumers: [a.school.address],
         scope: GrantScope.Asset,
         targets: [household.assetId],
+        fields: 0,
         purpose: ENROLMENT,
         expiresAt: BigInt((await time.latest()) + DAY),
         maxReads: 1,
@@ -114,16 +116,26 @@ describe("consent: access log", () => {
         target: household.assetId,
         purpose: ENROLMENT,
       });
-      await expect(dataSafe.connect(a.school).recordAccess(CITIZEN, GrantScope.Asset, ENROLMENT, household.assetId))
+      await expect(dataSafe.connect(a.school).recordAccess(household.key, GrantScope.Asset, ENROLMENT, 0))
         .to.emit(dataSafe, "AccessRecorded")
-        .withArgs(grantId, CITIZEN, a.school.address, accessIdOf(grantId, 1, 1), household.assetId, ENROLMENT, 1, 1, 1);
+        .withArgs(
+          grantId,
+          CITIZEN,
+          a.school.address,
+          accessIdOf(grantId, 1, 1),
+          household.assetId,
+          ENROLMENT,
+          0,
+          1,
+          1,
+          1,
+        );
       await expectDenied(
         dataSafe,
         a.school,
-        CITIZEN,
+        household.key,
         GrantScope.Asset,
         ENROLMENT,
-        household.assetId,
         grantId,
         AccessCheck.GrantExhausted,
       );
@@ -132,30 +144,22 @@ describe("consent: access log", () => {
 
     it("type grant: reads the holder's current asset of the type, follows a supersede, refuses the old version", async () => {
       const { dataSafe, actors: a, fund, typeGrant } = await withGrants();
-      await expect(dataSafe.connect(a.bank).recordAccess(CITIZEN, GrantScope.DataType, LOAN, fund.assetId))
+      await expect(dataSafe.connect(a.bank).recordAccess(fund.key, GrantScope.DataType, LOAN, 0))
         .to.emit(dataSafe, "AccessRecorded")
-        .withArgs(typeGrant, CITIZEN, a.bank.address, accessIdOf(typeGrant, 1, 1), fund.assetId, LOAN, 1, 3, 1);
+        .withArgs(typeGrant, CITIZEN, a.bank.address, accessIdOf(typeGrant, 1, 1), fund.assetId, LOAN, 0, 1, 3, 1);
 
       const next = { ...fund.asset, contentCommitment: random32(), payloadPointer: random32() };
       const newId = await dataSafe.connect(a.housingFundCentre).supersedeAsset.staticCall(fund.key, next);
       await dataSafe.connect(a.housingFundCentre).supersedeAsset(fund.key, next);
+      const newKey = { ...fund.key, contentCommitment: next.contentCommitment };
 
-      await expectDenied(
-        dataSafe,
-        a.bank,
-        CITIZEN,
-        GrantScope.DataType,
-        LOAN,
-        fund.assetId,
-        typeGrant,
-        AccessCheck.AssetNotValid,
-      );
-      expect(await dataSafe.checkAccess(CITIZEN, a.bank.address, GrantScope.DataType, LOAN, newId)).to.equal(
+      await expectDenied(dataSafe, a.bank, fund.key, GrantScope.DataType, LOAN, typeGrant, AccessCheck.AssetNotValid);
+      expect(await dataSafe.checkAccess(newKey, a.bank.address, GrantScope.DataType, LOAN, 0)).to.equal(
         AccessCheck.Allowed,
       );
-      await expect(dataSafe.connect(a.bank).recordAccess(CITIZEN, GrantScope.DataType, LOAN, newId))
+      await expect(dataSafe.connect(a.bank).recordAccess(newKey, GrantScope.DataType, LOAN, 0))
         .to.emit(dataSafe, "AccessRecorded")
-        .withArgs(typeGrant, CITIZEN, a.bank.address, accessIdOf(typeGrant, 1, 2), newId, LOAN, 2, 3, 1);
+        .withArgs(typeGrant, CITIZEN, a.bank.address, accessIdOf(typeGrant, 1, 2), newId, LOAN, 0, 2, 3, 1);
     });
 
     it("asset grant: does not follow a supersede (the new version is another asset)", async () => {
@@ -163,13 +167,13 @@ describe("consent: access log", () => {
       const next = { ...household.asset, contentCommitment: random32() };
       const newId = await dataSafe.connect(a.publicSecurity).supersedeAsset.staticCall(household.key, next);
       await dataSafe.connect(a.publicSecurity).supersedeAsset(household.key, next);
+      const newKey = { ...household.key, contentCommitment: next.contentCommitment };
       await expectDenied(
         dataSafe,
         a.bank,
-        CITIZEN,
+        household.key,
         GrantScope.Asset,
         LOAN,
-        household.assetId,
         assetGrant,
         AccessCheck.AssetNotValid,
       );
@@ -180,55 +184,28 @@ describe("consent: access log", () => {
         target: newId,
         purpose: LOAN,
       });
-      await expectDenied(dataSafe, a.bank, CITIZEN, GrantScope.Asset, LOAN, newId, newGrant, AccessCheck.NoGrant);
+      await expectDenied(dataSafe, a.bank, newKey, GrantScope.Asset, LOAN, newGrant, AccessCheck.NoGrant);
     });
 
     it("refuses after expiry (GrantExpired), reading up to the expiry second", async () => {
       const { dataSafe, actors: a, household, assetGrant, expiresAt } = await withGrants();
       const snapshot = await networkHelpers.takeSnapshot();
       await time.setNextBlockTimestamp(expiresAt);
-      await expect(dataSafe.connect(a.bank).recordAccess(CITIZEN, GrantScope.Asset, LOAN, household.assetId)).to.emit(
+      await expect(dataSafe.connect(a.bank).recordAccess(household.key, GrantScope.Asset, LOAN, 0)).to.emit(
         dataSafe,
         "AccessRecorded",
       );
       await snapshot.restore();
       await time.increaseTo(expiresAt + 1n);
-      await expectDenied(
-        dataSafe,
-        a.bank,
-        CITIZEN,
-        GrantScope.Asset,
-        LOAN,
-        household.assetId,
-        assetGrant,
-        AccessCheck.GrantExpired,
-      );
+      await expectDenied(dataSafe, a.bank, household.key, GrantScope.Asset, LOAN, assetGrant, AccessCheck.GrantExpired);
     });
 
     it("refuses a revoked grant (GrantRevoked), both scopes", async () => {
       const { dataSafe, actors: a, household, fund, assetKey, assetGrant, typeKey, typeGrant } = await withGrants();
       await dataSafe.connect(a.citizen).revoke(assetKey);
       await dataSafe.connect(a.citizen).revoke(typeKey);
-      await expectDenied(
-        dataSafe,
-        a.bank,
-        CITIZEN,
-        GrantScope.Asset,
-        LOAN,
-        household.assetId,
-        assetGrant,
-        AccessCheck.GrantRevoked,
-      );
-      await expectDenied(
-        dataSafe,
-        a.bank,
-        CITIZEN,
-        GrantScope.DataType,
-        LOAN,
-        fund.assetId,
-        typeGrant,
-        AccessCheck.GrantRevoked,
-      );
+      await expectDenied(dataSafe, a.bank, household.key, GrantScope.Asset, LOAN, assetGrant, AccessCheck.GrantRevoked);
+      await expectDenied(dataSafe, a.bank, fund.key, GrantScope.DataType, LOAN, typeGrant, AccessCheck.GrantRevoked);
     });
 
     it("refuses without a grant, for another purpose, another consumer, another scope (NoGrant)", async () => {
@@ -240,20 +217,18 @@ describe("consent: access log", () => {
       await expectDenied(
         dataSafe,
         a.bank,
-        CITIZEN,
+        idCard.key,
         GrantScope.Asset,
         LOAN,
-        idCard.assetId,
         gid(a.bank.address, GrantScope.Asset, idCard.assetId, LOAN),
         AccessCheck.NoGrant,
       );
       await expectDenied(
         dataSafe,
         a.bank,
-        CITIZEN,
+        idCard.key,
         GrantScope.DataType,
         LOAN,
-        idCard.assetId,
         gid(a.bank.address, GrantScope.DataType, typeTarget(DataType.IdCard), LOAN),
         AccessCheck.NoGrant,
       );
@@ -261,20 +236,18 @@ describe("consent: access log", () => {
       await expectDenied(
         dataSafe,
         a.bank,
-        CITIZEN,
+        household.key,
         GrantScope.Asset,
         ENROLMENT,
-        household.assetId,
         gid(a.bank.address, GrantScope.Asset, household.assetId, ENROLMENT),
         AccessCheck.NoGrant,
       );
       await expectDenied(
         dataSafe,
         a.bank,
-        CITIZEN,
+        fund.key,
         GrantScope.DataType,
         ENROLMENT,
-        fund.assetId,
         gid(a.bank.address, GrantScope.DataType, typeTarget(DataType.HousingFund), ENROLMENT),
         AccessCheck.NoGrant,
       );
@@ -282,20 +255,18 @@ describe("consent: access log", () => {
       await expectDenied(
         dataSafe,
         a.school,
-        CITIZEN,
+        household.key,
         GrantScope.Asset,
         LOAN,
-        household.assetId,
         gid(a.school.address, GrantScope.Asset, household.assetId, LOAN),
         AccessCheck.NoGrant,
       );
       await expectDenied(
         dataSafe,
         a.school,
-        CITIZEN,
+        fund.key,
         GrantScope.DataType,
         LOAN,
-        fund.assetId,
         gid(a.school.address, GrantScope.DataType, typeTarget(DataType.HousingFund), LOAN),
         AccessCheck.NoGrant,
       );
@@ -303,47 +274,43 @@ describe("consent: access log", () => {
       await expectDenied(
         dataSafe,
         a.bank,
-        CITIZEN,
+        household.key,
         GrantScope.DataType,
         LOAN,
-        household.assetId,
         gid(a.bank.address, GrantScope.DataType, typeTarget(DataType.HouseholdRegister), LOAN),
         AccessCheck.NoGrant,
       );
     });
 
-    it("refuses someone else's asset under a type grant, and under an asset grant's holder (AssetNotOwned)", async () => {
-      const { dataSafe, actors: a, typeGrant, assetGrant } = await withGrants();
+    it("a read's key names its holder: another holder's asset meets that holder's grants (NoGrant); a key with the holder changed names no asset", async () => {
+      const { dataSafe, actors: a, household } = await withGrants();
       const companyFund = await issue(dataSafe, a.housingFundCentre, COMPANY, DataType.HousingFund);
-      await expectDenied(
-        dataSafe,
-        a.bank,
-        CITIZEN,
-        GrantScope.DataType,
-        LOAN,
-        companyFund.assetId,
-        typeGrant,
-        AccessCheck.AssetNotOwned,
-      );
-      const companyHousehold = await issue(dataSafe, a.publicSecurity, COMPANY, DataType.HouseholdRegister);
-      const wrongGrant = grantIdOf({
-        subjectId: CITIZEN,
+      const companyGrant = grantIdOf({
+        subjectId: COMPANY,
         consumer: a.bank.address,
-        scope: GrantScope.Asset,
-        target: companyHousehold.assetId,
+        scope: GrantScope.DataType,
+        target: typeTarget(DataType.HousingFund),
         purpose: LOAN,
       });
-      expect(wrongGrant).to.not.equal(assetGrant);
       await expectDenied(
         dataSafe,
         a.bank,
-        CITIZEN,
-        GrantScope.Asset,
+        companyFund.key,
+        GrantScope.DataType,
         LOAN,
-        companyHousehold.assetId,
-        wrongGrant,
-        AccessCheck.AssetNotOwned,
+        companyGrant,
+        AccessCheck.NoGrant,
       );
+      // the citizen's household register claimed for the company: no asset has that id
+      const forged = { ...household.key, subjectId: COMPANY };
+      const forgedGrant = grantIdOf({
+        subjectId: COMPANY,
+        consumer: a.bank.address,
+        scope: GrantScope.Asset,
+        target: assetIdOf(forged.issuer, forged),
+        purpose: LOAN,
+      });
+      await expectDenied(dataSafe, a.bank, forged, GrantScope.Asset, LOAN, forgedGrant, AccessCheck.AssetNotValid);
     });
 
     it("refuses a revoked, an unknown and an expired asset (AssetNotValid)", async () => {
@@ -355,35 +322,33 @@ describe("consent: access log", () => {
         DataType.HousingFund,
         (await time.latest()) + 100,
       );
-      expect(await dataSafe.checkAccess(CITIZEN, a.bank.address, GrantScope.DataType, LOAN, expiring.assetId)).to.equal(
+      expect(await dataSafe.checkAccess(expiring.key, a.bank.address, GrantScope.DataType, LOAN, 0)).to.equal(
         AccessCheck.Allowed,
       );
       await dataSafe.connect(a.publicSecurity).revokeAsset(household.key, 5);
       await expectDenied(
         dataSafe,
         a.bank,
-        CITIZEN,
+        household.key,
         GrantScope.Asset,
         LOAN,
-        household.assetId,
         assetGrant,
         AccessCheck.AssetNotValid,
       );
-      const unknown = random32();
+      const unknownKey = { ...household.key, contentCommitment: random32() };
       const unknownGrant = grantIdOf({
         subjectId: CITIZEN,
         consumer: a.bank.address,
         scope: GrantScope.DataType,
-        target: ethers.ZeroHash,
+        target: typeTarget(DataType.HouseholdRegister),
         purpose: LOAN,
       });
       await expectDenied(
         dataSafe,
         a.bank,
-        CITIZEN,
+        unknownKey,
         GrantScope.DataType,
         LOAN,
-        unknown,
         unknownGrant,
         AccessCheck.AssetNotValid,
       );
@@ -391,10 +356,9 @@ describe("consent: access log", () => {
       await expectDenied(
         dataSafe,
         a.bank,
-        CITIZEN,
+        expiring.key,
         GrantScope.DataType,
         LOAN,
-        expiring.assetId,
         typeGrant,
         AccessCheck.AssetNotValid,
       );
@@ -406,30 +370,39 @@ describe("consent: access log", () => {
       await expectDenied(
         dataSafe,
         a.bank,
-        CITIZEN,
+        household.key,
         GrantScope.Asset,
         LOAN,
-        household.assetId,
         assetGrant,
         AccessCheck.ConsumerNotActive,
       );
       await expectDenied(
         dataSafe,
         a.bank,
-        CITIZEN,
+        fund.key,
         GrantScope.DataType,
         LOAN,
-        fund.assetId,
         typeGrant,
         AccessCheck.ConsumerNotActive,
       );
       await dataSafe.connect(a.regulator).reinstateMember(a.bank.address);
-      expect(await dataSafe.checkAccess(CITIZEN, a.bank.address, GrantScope.Asset, LOAN, household.assetId)).to.equal(
+      expect(await dataSafe.checkAccess(household.key, a.bank.address, GrantScope.Asset, LOAN, 0)).to.equal(
         AccessCheck.Allowed,
       );
-      await expect(dataSafe.connect(a.bank).recordAccess(CITIZEN, GrantScope.Asset, LOAN, household.assetId))
+      await expect(dataSafe.connect(a.bank).recordAccess(household.key, GrantScope.Asset, LOAN, 0))
         .to.emit(dataSafe, "AccessRecorded")
-        .withArgs(assetGrant, CITIZEN, a.bank.address, accessIdOf(assetGrant, 1, 1), household.assetId, LOAN, 1, 3, 1);
+        .withArgs(
+          assetGrant,
+          CITIZEN,
+          a.bank.address,
+          accessIdOf(assetGrant, 1, 1),
+          household.assetId,
+          LOAN,
+          0,
+          1,
+          3,
+          1,
+        );
     });
 
     it("refuses non-consumers (ConsumerNotActive): a department, a stranger", async () => {
@@ -442,24 +415,14 @@ describe("consent: access log", () => {
           target: household.assetId,
           purpose: LOAN,
         });
-        await expectDenied(
-          dataSafe,
-          who,
-          CITIZEN,
-          GrantScope.Asset,
-          LOAN,
-          household.assetId,
-          gid,
-          AccessCheck.ConsumerNotActive,
-        );
+        await expectDenied(dataSafe, who, household.key, GrantScope.Asset, LOAN, gid, AccessCheck.ConsumerNotActive);
       }
     });
 
     it("a renewal restores an exhausted grant as a new version, with its own read numbers", async () => {
       const { dataSafe, actors: a, household, assetGrant, expiresAt } = await withGrants();
-      for (let i = 0; i < 3; i++)
-        await dataSafe.connect(a.bank).recordAccess(CITIZEN, GrantScope.Asset, LOAN, household.assetId);
-      expect(await dataSafe.checkAccess(CITIZEN, a.bank.address, GrantScope.Asset, LOAN, household.assetId)).to.equal(
+      for (let i = 0; i < 3; i++) await dataSafe.connect(a.bank).recordAccess(household.key, GrantScope.Asset, LOAN, 0);
+      expect(await dataSafe.checkAccess(household.key, a.bank.address, GrantScope.Asset, LOAN, 0)).to.equal(
         AccessCheck.GrantExhausted,
       );
       await dataSafe.connect(a.citizen).grant({
@@ -467,22 +430,288 @@ describe("consent: access log", () => {
         consumers: [a.bank.address],
         scope: GrantScope.Asset,
         targets: [household.assetId],
+        fields: 0,
         purpose: LOAN,
         expiresAt,
         maxReads: 1,
       });
-      await expect(dataSafe.connect(a.bank).recordAccess(CITIZEN, GrantScope.Asset, LOAN, household.assetId))
+      await expect(dataSafe.connect(a.bank).recordAccess(household.key, GrantScope.Asset, LOAN, 0))
         .to.emit(dataSafe, "AccessRecorded")
-        .withArgs(assetGrant, CITIZEN, a.bank.address, accessIdOf(assetGrant, 2, 1), household.assetId, LOAN, 1, 1, 2);
+        .withArgs(
+          assetGrant,
+          CITIZEN,
+          a.bank.address,
+          accessIdOf(assetGrant, 2, 1),
+          household.assetId,
+          LOAN,
+          0,
+          1,
+          1,
+          2,
+        );
       await expectDenied(
         dataSafe,
         a.bank,
-        CITIZEN,
+        household.key,
         GrantScope.Asset,
         LOAN,
-        household.assetId,
         assetGrant,
         AccessCheck.GrantExhausted,
+      );
+    });
+  });
+
+  describe("field-level consent", () => {
+    // household-register fields in schema order: householdNumber, relationToHead, registrationType,
+    // district, registeredOn (scripts/catalog.ts); bit i is the i-th
+    const DISTRICT = 1n << 3n;
+    const REGISTRATION_TYPE = 1n << 2n;
+    const HOUSEHOLD_NUMBER = 1n;
+
+    async function withDistrictGrant() {
+      const ctx = await withGrants();
+      const { dataSafe, actors: a, household } = ctx;
+      const key = {
+        subjectId: CITIZEN,
+        consumer: a.school.address,
+        scope: GrantScope.Asset,
+        target: household.assetId,
+        purpose: ENROLMENT,
+      };
+      const expiresAt = BigInt((await time.latest()) + DAY);
+      const terms = {
+        subjectId: CITIZEN,
+        consumers: [a.school.address],
+        scope: GrantScope.Asset,
+        targets: [household.assetId],
+        fields: DISTRICT | REGISTRATION_TYPE,
+        purpose: ENROLMENT,
+        expiresAt,
+        maxReads: 5,
+      };
+      const tx = dataSafe.connect(a.citizen).grant(terms);
+      return { ...ctx, key, grantId: grantIdOf(key), terms, expiresAt, tx };
+    }
+
+    it("a grant stores and announces its field subset", async () => {
+      const { dataSafe, actors: a, household, grantId, expiresAt, tx } = await withDistrictGrant();
+      await expect(tx)
+        .to.emit(dataSafe, "GrantIssued")
+        .withArgs(
+          grantId,
+          CITIZEN,
+          a.school.address,
+          GrantScope.Asset,
+          household.assetId,
+          DISTRICT | REGISTRATION_TYPE,
+          ENROLMENT,
+          expiresAt,
+          5,
+          1,
+          ethers.ZeroHash,
+        );
+      expect((await dataSafe.getGrant(grantId)).fields).to.equal(DISTRICT | REGISTRATION_TYPE);
+    });
+
+    it("reads of granted fields are recorded with the fields read; the event tells the gateway what to release", async () => {
+      const { dataSafe, actors: a, household, grantId, tx } = await withDistrictGrant();
+      await tx;
+      for (const [readNumber, fields] of [DISTRICT, REGISTRATION_TYPE, DISTRICT | REGISTRATION_TYPE].entries()) {
+        expect(
+          await dataSafe.checkAccess(household.key, a.school.address, GrantScope.Asset, ENROLMENT, fields),
+        ).to.equal(AccessCheck.Allowed);
+        await expect(dataSafe.connect(a.school).recordAccess(household.key, GrantScope.Asset, ENROLMENT, fields))
+          .to.emit(dataSafe, "AccessRecorded")
+          .withArgs(
+            grantId,
+            CITIZEN,
+            a.school.address,
+            accessIdOf(grantId, 1, readNumber + 1),
+            household.assetId,
+            ENROLMENT,
+            fields,
+            readNumber + 1,
+            5,
+            1,
+          );
+      }
+      expect((await dataSafe.getGrant(grantId)).reads).to.equal(3n);
+    });
+
+    it("refuses a field outside the grant, and the whole record, without consuming a read (FieldsNotGranted)", async () => {
+      const { dataSafe, actors: a, household, grantId, tx } = await withDistrictGrant();
+      await tx;
+      for (const fields of [HOUSEHOLD_NUMBER, DISTRICT | HOUSEHOLD_NUMBER, 0n, 1n << 63n]) {
+        await expectDenied(
+          dataSafe,
+          a.school,
+          household.key,
+          GrantScope.Asset,
+          ENROLMENT,
+          grantId,
+          AccessCheck.FieldsNotGranted,
+          fields,
+        );
+      }
+      expect((await dataSafe.getGrant(grantId)).reads).to.equal(0n);
+    });
+
+    it("a whole-record grant (fields 0) covers the whole record and any subset", async () => {
+      const { dataSafe, actors: a, household, assetGrant } = await withGrants();
+      await expect(dataSafe.connect(a.bank).recordAccess(household.key, GrantScope.Asset, LOAN, 0))
+        .to.emit(dataSafe, "AccessRecorded")
+        .withArgs(
+          assetGrant,
+          CITIZEN,
+          a.bank.address,
+          accessIdOf(assetGrant, 1, 1),
+          household.assetId,
+          LOAN,
+          0,
+          1,
+          3,
+          1,
+        );
+      await expect(dataSafe.connect(a.bank).recordAccess(household.key, GrantScope.Asset, LOAN, DISTRICT))
+        .to.emit(dataSafe, "AccessRecorded")
+        .withArgs(
+          assetGrant,
+          CITIZEN,
+          a.bank.address,
+          accessIdOf(assetGrant, 1, 2),
+          household.assetId,
+          LOAN,
+          DISTRICT,
+          2,
+          3,
+          1,
+        );
+    });
+
+    it("a request names fields; its approval grants exactly them", async () => {
+      const { dataSafe, actors: a, household } = await withGrants();
+      const { requestId, request } = await makeRequest(dataSafe, a.school, {
+        subjectId: CITIZEN,
+        scope: GrantScope.Asset,
+        targets: [household.assetId],
+        fields: DISTRICT,
+        purpose: ENROLMENT,
+        grantDuration: DAY,
+        maxReads: 1,
+        expiresAt: (await time.latest()) + DAY,
+      });
+      expect(request.fields).to.equal(DISTRICT);
+      const grantId = grantIdOf({
+        subjectId: CITIZEN,
+        consumer: a.school.address,
+        scope: GrantScope.Asset,
+        target: household.assetId,
+        purpose: ENROLMENT,
+      });
+      await expect(dataSafe.connect(a.citizen).approveRequest(request))
+        .to.emit(dataSafe, "GrantIssued")
+        .withArgs(
+          grantId,
+          CITIZEN,
+          a.school.address,
+          GrantScope.Asset,
+          household.assetId,
+          DISTRICT,
+          ENROLMENT,
+          anyValue,
+          1,
+          1,
+          requestId,
+        );
+      expect((await dataSafe.getGrant(grantId)).fields).to.equal(DISTRICT);
+      await expectDenied(
+        dataSafe,
+        a.school,
+        household.key,
+        GrantScope.Asset,
+        ENROLMENT,
+        grantId,
+        AccessCheck.FieldsNotGranted,
+        REGISTRATION_TYPE,
+      );
+      await expect(
+        dataSafe.connect(a.school).recordAccess(household.key, GrantScope.Asset, ENROLMENT, DISTRICT),
+      ).to.emit(dataSafe, "AccessRecorded");
+    });
+
+    it("a renewal replaces the field subset", async () => {
+      const { dataSafe, actors: a, household, grantId, terms, tx } = await withDistrictGrant();
+      await tx;
+      await dataSafe.connect(a.citizen).grant({ ...terms, fields: HOUSEHOLD_NUMBER });
+      expect((await dataSafe.getGrant(grantId)).fields).to.equal(HOUSEHOLD_NUMBER);
+      await expectDenied(
+        dataSafe,
+        a.school,
+        household.key,
+        GrantScope.Asset,
+        ENROLMENT,
+        grantId,
+        AccessCheck.FieldsNotGranted,
+        DISTRICT,
+      );
+    });
+  });
+
+  describe("the issuer's status", () => {
+    it("a suspended issuer's assets are neither vouched for nor readable until it is reinstated (IssuerSuspended)", async () => {
+      const { dataSafe, actors: a, household, assetGrant, fund, typeGrant } = await withGrants();
+      expect(await dataSafe.verifyAsset(household.key)).to.equal(true);
+      await dataSafe.connect(a.regulator).suspendMember(a.publicSecurity.address, 4);
+
+      expect(await dataSafe.verifyAsset(household.key)).to.equal(false);
+      expect(await dataSafe.isValid(household.assetId)).to.equal(true); // the record itself is unchanged
+      await expectDenied(
+        dataSafe,
+        a.bank,
+        household.key,
+        GrantScope.Asset,
+        LOAN,
+        assetGrant,
+        AccessCheck.IssuerSuspended,
+      );
+      // another department's assets still flow
+      await expect(dataSafe.connect(a.bank).recordAccess(fund.key, GrantScope.DataType, LOAN, 0))
+        .to.emit(dataSafe, "AccessRecorded")
+        .withArgs(typeGrant, CITIZEN, a.bank.address, accessIdOf(typeGrant, 1, 1), fund.assetId, LOAN, 0, 1, 3, 1);
+
+      await dataSafe.connect(a.regulator).reinstateMember(a.publicSecurity.address);
+      expect(await dataSafe.verifyAsset(household.key)).to.equal(true);
+      await expect(dataSafe.connect(a.bank).recordAccess(household.key, GrantScope.Asset, LOAN, 0)).to.emit(
+        dataSafe,
+        "AccessRecorded",
+      );
+    });
+
+    it("an issuer deauthorised for the type still vouches for what it issued; it issues no more", async () => {
+      const { dataSafe, catalog, actors: a, fund, typeGrant } = await withGrants();
+      await catalog.connect(a.catalogAdmin).deauthoriseIssuer(DataType.HousingFund, a.housingFundCentre.address);
+      expect(await dataSafe.canIssue(DataType.HousingFund, a.housingFundCentre.address)).to.equal(false);
+      expect(await dataSafe.verifyAsset(fund.key)).to.equal(true);
+      expect(await dataSafe.checkAccess(fund.key, a.bank.address, GrantScope.DataType, LOAN, 0)).to.equal(
+        AccessCheck.Allowed,
+      );
+      await expect(dataSafe.connect(a.bank).recordAccess(fund.key, GrantScope.DataType, LOAN, 0))
+        .to.emit(dataSafe, "AccessRecorded")
+        .withArgs(typeGrant, CITIZEN, a.bank.address, accessIdOf(typeGrant, 1, 1), fund.assetId, LOAN, 0, 1, 3, 1);
+    });
+
+    it("the consumer's suspension is named before the issuer's", async () => {
+      const { dataSafe, actors: a, household, assetGrant } = await withGrants();
+      await dataSafe.connect(a.regulator).suspendMember(a.publicSecurity.address, 4);
+      await dataSafe.connect(a.regulator).suspendMember(a.bank.address, 4);
+      await expectDenied(
+        dataSafe,
+        a.bank,
+        household.key,
+        GrantScope.Asset,
+        LOAN,
+        assetGrant,
+        AccessCheck.ConsumerNotActive,
       );
     });
   });
@@ -491,7 +720,7 @@ describe("consent: access log", () => {
     async function withRead() {
       const ctx = await withGrants();
       const { dataSafe, actors: a, household } = ctx;
-      await dataSafe.connect(a.bank).recordAccess(CITIZEN, GrantScope.Asset, LOAN, household.assetId);
+      await dataSafe.connect(a.bank).recordAccess(household.key, GrantScope.Asset, LOAN, 0);
       return ctx;
     }
 
@@ -559,7 +788,7 @@ describe("consent: access log", () => {
 
     it("records outcomes of a revoked grant's reads, but not of a renewed grant's earlier version", async () => {
       const { dataSafe, actors: a, assetKey, assetGrant, household, expiresAt } = await withRead();
-      await dataSafe.connect(a.bank).recordAccess(CITIZEN, GrantScope.Asset, LOAN, household.assetId);
+      await dataSafe.connect(a.bank).recordAccess(household.key, GrantScope.Asset, LOAN, 0);
       await dataSafe.connect(a.citizen).revoke(assetKey);
       await expect(dataSafe.connect(a.bank).recordOutcome(assetKey, 1, 1, 1, ethers.ZeroHash))
         .to.emit(dataSafe, "AccessOutcomeRecorded")
@@ -569,6 +798,7 @@ describe("consent: access log", () => {
         consumers: [a.bank.address],
         scope: GrantScope.Asset,
         targets: [household.assetId],
+        fields: 0,
         purpose: LOAN,
         expiresAt,
         maxReads: 1,

@@ -39,6 +39,7 @@ describe("consent: direct grants", () => {
       consumers: [a.bank.address, a.school.address],
       scope: GrantScope.Asset,
       targets: [household.assetId, idCard.assetId, fund.assetId],
+      fields: 0,
       purpose: PURPOSE,
       expiresAt,
       maxReads: 5,
@@ -79,6 +80,7 @@ describe("consent: direct grants", () => {
         e.consumer,
         BigInt(GrantScope.Asset),
         e.target,
+        0n,
         BigInt(PURPOSE),
         expiresAt,
         5n,
@@ -93,6 +95,7 @@ describe("consent: direct grants", () => {
           e.consumer,
           GrantScope.Asset,
           e.target,
+          0,
           PURPOSE,
           expiresAt,
           5,
@@ -128,6 +131,7 @@ describe("consent: direct grants", () => {
         consumers: [a.bank.address],
         scope: GrantScope.DataType,
         targets: [target],
+        fields: 0,
         purpose: PURPOSE,
         expiresAt,
         maxReads: 1,
@@ -140,6 +144,7 @@ describe("consent: direct grants", () => {
         a.bank.address,
         GrantScope.DataType,
         target,
+        0,
         PURPOSE,
         expiresAt,
         1,
@@ -163,14 +168,15 @@ describe("consent: direct grants", () => {
       consumers: [a.bank.address],
       scope: GrantScope.Asset,
       targets: [household.assetId],
+      fields: 0,
       purpose: PURPOSE,
       expiresAt,
       maxReads,
     });
     const first = BigInt((await time.latest()) + DAY);
     await dataSafe.connect(a.citizen).grant(terms(first, 2));
-    await dataSafe.connect(a.bank).recordAccess(CITIZEN, GrantScope.Asset, PURPOSE, household.assetId);
-    await dataSafe.connect(a.bank).recordAccess(CITIZEN, GrantScope.Asset, PURPOSE, household.assetId);
+    await dataSafe.connect(a.bank).recordAccess(household.key, GrantScope.Asset, PURPOSE, 0);
+    await dataSafe.connect(a.bank).recordAccess(household.key, GrantScope.Asset, PURPOSE, 0);
     expect((await dataSafe.getGrant(id)).reads).to.equal(2n);
 
     const second = first + BigInt(10 * DAY);
@@ -184,6 +190,7 @@ describe("consent: direct grants", () => {
         a.bank.address,
         GrantScope.Asset,
         household.assetId,
+        0,
         PURPOSE,
         second,
         4,
@@ -214,6 +221,7 @@ describe("consent: direct grants", () => {
       consumers: [a.bank.address],
       scope: GrantScope.Asset,
       targets: [household.assetId],
+      fields: 0,
       purpose: PURPOSE,
       expiresAt: BigInt((await time.latest()) + DAY),
       maxReads: 3,
@@ -226,7 +234,7 @@ describe("consent: direct grants", () => {
     const stored = await dataSafe.getGrant(id);
     expect(stored.status).to.equal(GrantStatus.Revoked);
     expect(stored.version).to.equal(2n);
-    await expect(dataSafe.connect(a.bank).recordAccess(CITIZEN, GrantScope.Asset, PURPOSE, household.assetId))
+    await expect(dataSafe.connect(a.bank).recordAccess(household.key, GrantScope.Asset, PURPOSE, 0))
       .to.be.revertedWithCustomError(dataSafe, "AccessDenied")
       .withArgs(id, household.assetId, AccessCheck.GrantRevoked);
     await expect(dataSafe.connect(a.citizen).revoke(key))
@@ -241,6 +249,7 @@ describe("consent: direct grants", () => {
         a.bank.address,
         GrantScope.Asset,
         household.assetId,
+        0,
         PURPOSE,
         grantTerms.expiresAt,
         3,
@@ -271,6 +280,7 @@ describe("consent: direct grants", () => {
       consumers: [a.bank.address],
       scope: GrantScope.Asset,
       targets: [household.assetId],
+      fields: 0,
       purpose: PURPOSE,
       expiresAt: BigInt((await time.latest()) + DAY),
       maxReads: 3,
@@ -309,6 +319,7 @@ describe("consent: direct grants", () => {
       consumers: [a.bank.address],
       scope: GrantScope.Asset,
       targets: [household.assetId],
+      fields: 0,
       purpose: PURPOSE,
       expiresAt: BigInt(now + DAY),
       maxReads: 1,

@@ -3,9 +3,9 @@
  * against an off-chain model rather than by examples:
  *
  * 1. A read is recorded exactly when the model says a grant allows it at that block (unexpired,
- *    unrevoked, not exhausted, this consumer, this asset or its type, the holder's asset, valid,
- *    consumer active), checkAccess always gives the model's reason, and no grant version ever
- *    counts more reads than its maximum.
+ *    unrevoked, not exhausted, this consumer, this asset or its type, the fields read within the
+ *    grant's, the asset valid, its issuer not suspended, the consumer active), checkAccess always
+ *    gives the model's reason, and no grant version ever counts more reads than its maximum.
  * 2. Only the current controller, by transaction or by a signature with the current nonce, can
  *    grant or revoke; a rotated-away key fails at once; a signature never works twice.
  *
@@ -25,6 +25,7 @@ import {
   DataType,
   GrantScope,
   GrantStatus,
+  assetIdOf,
   deployWithParticipants,
   grantIdOf,
   networkHelpers,
@@ -38,6 +39,7 @@ import {
   issue,
   nonceOf,
   revokeMessage,
+  type AssetKey,
   type GrantKey,
   type GrantTerms,
 } from "../helpers/consent.js";
@@ -83,6 +85,7 @@ interface ModelAsset {
 
 interface ModelGrant {
   key: GrantKey;
+  fields: bigint;
   status: number;
   expiresAt: bigint;
   maxReads: bigint;
@@ -141,14 +144,19 @@ describe("consent: invariants over random sequences", function () {
       const active = new Map<string, boolean>([
         [a.bank.address, true],
         [a.school.address, true],
+        [a.publicSecurity.address, true],
+        [a.housingFundCentre.address, true],
       ]);
       const issuerOf: Record<number, HardhatEthersSigner> = {
         [DataType.HouseholdRegister]: a.publicSecurity,
         [DataType.IdCard]: a.publicSecurity,
         [DataType.HousingFund]: a.housingFundCentre,
       };
+      const departments = [a.publicSecurity, a.housingFundCentre];
       const types: number[] = [DataType.HouseholdRegister, DataType.IdCard, DataType.HousingFund];
       const purposes = [1, 2];
+      // field masks over the first four schema fields; 0 = whole record
+      const masks = [0n, 1n, 2n, 3n, 8n, 11n];
       const assets = new Map<string, ModelAsset>();
       const grants = new Map<string, ModelGrant>();
       const stats = { reads: 0, refusedReads: 0, grants: 0, refusedActs: 0, rotations: 0, signed: 0 };
@@ -178,35 +186,42 @@ describe("consent: invariants over random sequences", function () {
 
       /** The model's answer for a read, in the contract's documented order of checks. */
       const expectedCheck = (
-        subjectId: string,
+        assetKey: AssetKey,
         consumer: string,
         scope: number,
         purpose: number,
-        assetId: string,
+        fields: bigint,
         t: bigint,
       ) => {
+        const assetId = assetIdOf(assetKey.issuer, assetKey);
         const asset = assets.get(assetId);
-        const target = scope === GrantScope.Asset ? assetId : typeTarget(asset?.dataType ?? 0);
-        const grantId = grantIdOf({ subjectId, consumer, scope, target, purpose });
+        const target = scope === GrantScope.Asset ? assetId : typeTarget(assetKey.dataType);
+        const grantId = grantIdOf({ subjectId: assetKey.subjectId, consumer, scope, target, purpose });
         const g = grants.get(grantId);
         let reason: number = AccessCheck.Allowed;
         if (!active.get(consumer)) reason = AccessCheck.ConsumerNotActive;
         else if (!assetValid(asset, t)) reason = AccessCheck.AssetNotValid;
-        else if (asset!.subjectId !== subjectId) reason = AccessCheck.AssetNotOwned;
+        else if (!active.get(assetKey.issuer)) reason = AccessCheck.IssuerSuspended;
         else if (!g) reason = AccessCheck.NoGrant;
         else if (g.status === GrantStatus.Revoked) reason = AccessCheck.GrantRevoked;
         else if (t > g.expiresAt) reason = AccessCheck.GrantExpired;
         else if (g.reads >= g.maxReads) reason = AccessCheck.GrantExhausted;
-        return { reason, grantId, g };
+        else if (g.fields !== 0n && (fields === 0n || (fields & ~g.fields) !== 0n))
+          reason = AccessCheck.FieldsNotGranted;
+        return { reason, grantId, assetId, g };
       };
 
       const expectGrantStored = async (grantId: string) => {
         const g = grants.get(grantId)!;
         const stored = await dataSafe.getGrant(grantId);
-        expect([stored.status, stored.expiresAt, stored.maxReads, stored.reads, stored.version]).to.deep.equal(
-          [BigInt(g.status), g.expiresAt, g.maxReads, g.reads, g.version],
-          `grant ${grantId}`,
-        );
+        expect([
+          stored.status,
+          stored.expiresAt,
+          stored.maxReads,
+          stored.reads,
+          stored.version,
+          stored.fields,
+        ]).to.deep.equal([BigInt(g.status), g.expiresAt, g.maxReads, g.reads, g.version, g.fields], `grant ${grantId}`);
         expect(stored.reads <= stored.maxReads, "reads never exceed the maximum").to.equal(true);
       };
 
@@ -231,6 +246,7 @@ describe("consent: invariants over random sequences", function () {
             const previous = grants.get(id);
             grants.set(id, {
               key,
+              fields: BigInt(terms.fields),
               status: GrantStatus.Active,
               expiresAt: terms.expiresAt,
               maxReads: BigInt(terms.maxReads),
@@ -259,6 +275,7 @@ describe("consent: invariants over random sequences", function () {
           consumers: chosen.map((c) => c.address),
           scope,
           targets: [...new Set(targets)],
+          fields: rnd.pick(masks),
           purpose: rnd.pick(purposes),
           expiresAt: BigInt(at(rnd.int(5))),
           maxReads: 1 + rnd.int(3),
@@ -276,30 +293,35 @@ describe("consent: invariants over random sequences", function () {
         if (action < 45) {
           // a read by a consumer: mostly one a grant was given for, sometimes anything
           let consumer = rnd.pick(consumers);
-          let subjectId = rnd.pick(subjects);
           let scope: number = rnd.pick([GrantScope.Asset, GrantScope.DataType]);
           let purpose = rnd.pick(purposes);
-          let assetId = rnd.chance(0.05) ? random32() : rnd.pick([...assets.keys()]);
+          let fields = rnd.pick(masks);
+          const anyKey = rnd.pick([...assets.values()]).key;
+          // now and then a key that names no asset (a wrong commitment)
+          let assetKey: AssetKey = rnd.chance(0.05) ? { ...anyKey, contentCommitment: random32() } : anyKey;
           if (grants.size > 0 && rnd.chance(0.75)) {
-            const { key } = rnd.pick([...grants.values()]);
+            const grant = rnd.pick([...grants.values()]);
+            const { key } = grant;
             consumer = consumers.find((c) => c.address === key.consumer)!;
-            ({ subjectId, scope, purpose } = key);
+            ({ scope, purpose } = key);
+            // mostly fields the grant covers
+            if (rnd.chance(0.7)) fields = grant.fields === 0n ? rnd.pick(masks) : grant.fields & rnd.pick(masks);
             const ofType = [...assets.values()].filter(
-              (x) => x.subjectId === subjectId && typeTarget(x.dataType) === key.target,
+              (x) => x.subjectId === key.subjectId && typeTarget(x.dataType) === key.target,
             );
-            if (scope === GrantScope.Asset) assetId = key.target;
+            if (scope === GrantScope.Asset) assetKey = assets.get(key.target)!.key;
             else if (ofType.length > 0) {
               const validOfType = ofType.filter((x) => assetValid(x, t));
-              assetId = rnd.chance(0.8) && validOfType.length > 0 ? rnd.pick(validOfType).id : rnd.pick(ofType).id;
+              assetKey = (rnd.chance(0.8) && validOfType.length > 0 ? rnd.pick(validOfType) : rnd.pick(ofType)).key;
             }
           }
-          const { reason, grantId, g } = expectedCheck(subjectId, consumer.address, scope, purpose, assetId, t);
+          const { reason, grantId, assetId, g } = expectedCheck(assetKey, consumer.address, scope, purpose, fields, t);
           expect(
-            await dataSafe.checkAccess(subjectId, consumer.address, scope, purpose, assetId),
+            await dataSafe.checkAccess(assetKey, consumer.address, scope, purpose, fields),
             `step ${step} checkAccess`,
           ).to.equal(reason);
           const result = await attempt(dataSafe, () =>
-            dataSafe.connect(consumer).recordAccess(subjectId, scope, purpose, assetId),
+            dataSafe.connect(consumer).recordAccess(assetKey, scope, purpose, fields),
           );
           if (reason === AccessCheck.Allowed) {
             expect(result.ok, `step ${step}: read allowed by the model`).to.equal(true);
@@ -310,11 +332,12 @@ describe("consent: invariants over random sequences", function () {
             expect(logs[0]!.name).to.equal("AccessRecorded");
             expect([...logs[0]!.args]).to.deep.equal([
               grantId,
-              subjectId,
+              assetKey.subjectId,
               consumer.address,
               accessIdOf(grantId, g!.version, g!.reads),
               assetId,
               BigInt(purpose),
+              fields,
               g!.reads,
               g!.maxReads,
               BigInt(g!.version),
@@ -412,17 +435,21 @@ describe("consent: invariants over random sequences", function () {
           }
           expect(await dataSafe.controllerOf(subjectId)).to.equal(controller.get(subjectId)!.address);
         } else if (action < 79) {
-          // the regulator suspends a consumer, or reinstates one
-          const suspended = consumers.filter((c) => !active.get(c.address));
-          const consumer = suspended.length > 0 && rnd.chance(0.9) ? rnd.pick(suspended) : rnd.pick(consumers);
-          if (active.get(consumer.address)) await dataSafe.connect(a.regulator).suspendMember(consumer.address, 1);
-          else await dataSafe.connect(a.regulator).reinstateMember(consumer.address);
-          active.set(consumer.address, !active.get(consumer.address));
+          // the regulator suspends a consumer or a department, or reinstates one
+          const members = rnd.chance(0.7) ? consumers : departments;
+          const suspended = members.filter((c) => !active.get(c.address));
+          const member = suspended.length > 0 && rnd.chance(0.9) ? rnd.pick(suspended) : rnd.pick(members);
+          if (active.get(member.address)) await dataSafe.connect(a.regulator).suspendMember(member.address, 1);
+          else await dataSafe.connect(a.regulator).reinstateMember(member.address);
+          active.set(member.address, !active.get(member.address));
         } else if (action < 85) {
-          // a department revokes or supersedes one of its valid assets, or issues a new one
-          const valid = [...assets.values()].filter((x) => x.status === AssetStatus.Valid && assetValid(x, t + 1n));
+          // an active department revokes or supersedes one of its valid assets, or issues a new one
+          const valid = [...assets.values()].filter(
+            (x) => x.status === AssetStatus.Valid && assetValid(x, t + 1n) && active.get(x.issuer.address),
+          );
           if (valid.length === 0 || rnd.chance(0.5)) {
-            await issueOne(rnd.pick(subjects), rnd.pick(types));
+            const dataType = rnd.pick(types.filter((type) => active.get(issuerOf[type].address)));
+            if (dataType !== undefined) await issueOne(rnd.pick(subjects), dataType);
             continue;
           }
           const asset = rnd.pick(valid);

@@ -64,6 +64,7 @@ describe("consent: access requests", () => {
         consumer: a.bank.address,
         scope: GrantScope.Asset,
         targets: [household.assetId],
+        fields: 0n,
         purpose: PURPOSE_LOAN,
         grantDuration: BigInt(30 * DAY),
         maxReads: 3n,
@@ -114,7 +115,7 @@ describe("consent: access requests", () => {
         await expect(
           dataSafe
             .connect(who)
-            .requestAccess(p.subjectId, p.scope, p.targets, p.purpose, p.grantDuration, p.maxReads, p.expiresAt),
+            .requestAccess(p.subjectId, p.scope, p.targets, 0, p.purpose, p.grantDuration, p.maxReads, p.expiresAt),
         )
           .to.be.revertedWithCustomError(dataSafe, "MemberNotPermitted")
           .withArgs(who.address, MemberKind.Consumer);
@@ -124,7 +125,7 @@ describe("consent: access requests", () => {
     it("refuses a suspended consumer, and accepts it again once reinstated", async () => {
       const { dataSafe, actors: a } = await networkHelpers.loadFixture(deployWithParticipants);
       const p = await params();
-      const args = [p.subjectId, p.scope, p.targets, p.purpose, p.grantDuration, p.maxReads, p.expiresAt] as const;
+      const args = [p.subjectId, p.scope, p.targets, 0, p.purpose, p.grantDuration, p.maxReads, p.expiresAt] as const;
       await dataSafe.connect(a.regulator).suspendMember(a.bank.address, 1);
       await expect(dataSafe.connect(a.bank).requestAccess(...args))
         .to.be.revertedWithCustomError(dataSafe, "MemberNotPermitted")
@@ -140,7 +141,7 @@ describe("consent: access requests", () => {
       await expect(
         dataSafe
           .connect(a.bank)
-          .requestAccess(p.subjectId, p.scope, p.targets, p.purpose, p.grantDuration, p.maxReads, p.expiresAt),
+          .requestAccess(p.subjectId, p.scope, p.targets, 0, p.purpose, p.grantDuration, p.maxReads, p.expiresAt),
       )
         .to.be.revertedWithCustomError(dataSafe, "SubjectNotRegistered")
         .withArgs(ghost);
@@ -153,7 +154,7 @@ describe("consent: access requests", () => {
         await expect(
           dataSafe
             .connect(a.bank)
-            .requestAccess(p.subjectId, p.scope, p.targets, p.purpose, p.grantDuration, p.maxReads, p.expiresAt),
+            .requestAccess(p.subjectId, p.scope, p.targets, 0, p.purpose, p.grantDuration, p.maxReads, p.expiresAt),
         )
           .to.be.revertedWithCustomError(dataSafe, "InvalidGrantCount")
           .withArgs(count);
@@ -174,7 +175,7 @@ describe("consent: access requests", () => {
         await expect(
           dataSafe
             .connect(a.bank)
-            .requestAccess(p.subjectId, p.scope, p.targets, p.purpose, p.grantDuration, p.maxReads, p.expiresAt),
+            .requestAccess(p.subjectId, p.scope, p.targets, 0, p.purpose, p.grantDuration, p.maxReads, p.expiresAt),
         )
           .to.be.revertedWithCustomError(dataSafe, "InvalidGrantTerms")
           .withArgs(c.expiresAt, c.maxReads);
@@ -190,7 +191,7 @@ describe("consent: access requests", () => {
       const { dataSafe, actors: a } = await networkHelpers.loadFixture(deployWithParticipants);
       const grantDuration = 2n ** 40n - 1n; // a valid uint40, but now + it does not fit in uint40
       const p = await params({ grantDuration });
-      const args = [p.subjectId, p.scope, p.targets, p.purpose, p.grantDuration, p.maxReads, p.expiresAt] as const;
+      const args = [p.subjectId, p.scope, p.targets, 0, p.purpose, p.grantDuration, p.maxReads, p.expiresAt] as const;
       let request: AccessRequest | undefined;
       try {
         request = (await makeRequest(dataSafe, a.bank, p)).request;
@@ -245,6 +246,7 @@ describe("consent: access requests", () => {
             a.bank.address,
             GrantScope.Asset,
             target,
+            0,
             PURPOSE_LOAN,
             grantExpiry,
             2,
@@ -292,7 +294,7 @@ describe("consent: access requests", () => {
         });
         await expect(tx)
           .to.emit(dataSafe, "GrantIssued")
-          .withArgs(id, CITIZEN, a.school.address, GrantScope.DataType, target, 3, at + DAY, 1, 1, requestId);
+          .withArgs(id, CITIZEN, a.school.address, GrantScope.DataType, target, 0, 3, at + DAY, 1, 1, requestId);
       }
     });
 
@@ -337,6 +339,7 @@ describe("consent: access requests", () => {
         { ...request, consumer: a.school.address },
         { ...request, nonce: request.nonce + 1n },
         { ...request, targets: [household.assetId, household.assetId] },
+        { ...request, fields: 8n },
       ];
       for (const t of tampered) {
         const otherId = requestIdOf(t);

@@ -56,6 +56,7 @@ async function beforeRotation() {
     consumers: [a.school.address],
     scope: GrantScope.DataType,
     targets: [typeTarget(DataType.HouseholdRegister)],
+    fields: 0,
     purpose: 3,
     expiresAt,
     maxReads: 1,
@@ -116,12 +117,12 @@ async function expectOldGrantsWork(ctx: Ctx) {
   const { dataSafe, actors: a, household, fund, assetKey, typeKey } = ctx;
   const assetGrant = grantIdOf(assetKey);
   const typeGrant = grantIdOf(typeKey);
-  await expect(dataSafe.connect(a.bank).recordAccess(CITIZEN, GrantScope.Asset, LOAN, household.assetId))
+  await expect(dataSafe.connect(a.bank).recordAccess(household.key, GrantScope.Asset, LOAN, 0))
     .to.emit(dataSafe, "AccessRecorded")
-    .withArgs(assetGrant, CITIZEN, a.bank.address, accessIdOf(assetGrant, 1, 1), household.assetId, LOAN, 1, 10, 1);
-  await expect(dataSafe.connect(a.bank).recordAccess(CITIZEN, GrantScope.DataType, LOAN, fund.assetId))
+    .withArgs(assetGrant, CITIZEN, a.bank.address, accessIdOf(assetGrant, 1, 1), household.assetId, LOAN, 0, 1, 10, 1);
+  await expect(dataSafe.connect(a.bank).recordAccess(fund.key, GrantScope.DataType, LOAN, 0))
     .to.emit(dataSafe, "AccessRecorded")
-    .withArgs(typeGrant, CITIZEN, a.bank.address, accessIdOf(typeGrant, 1, 1), fund.assetId, LOAN, 1, 10, 1);
+    .withArgs(typeGrant, CITIZEN, a.bank.address, accessIdOf(typeGrant, 1, 1), fund.assetId, LOAN, 0, 1, 10, 1);
 }
 
 /** The new key has every power, directly and by signature, over grants made before it. */
@@ -133,7 +134,7 @@ async function expectNewKeyEmpowered(ctx: Ctx, newKey: HardhatEthersSigner) {
   await expect(dataSafe.connect(newKey).revoke(assetKey))
     .to.emit(dataSafe, "GrantRevoked")
     .withArgs(grantIdOf(assetKey), CITIZEN, a.bank.address, 1, newKey.address);
-  await expect(dataSafe.connect(a.bank).recordAccess(CITIZEN, GrantScope.Asset, LOAN, household.assetId))
+  await expect(dataSafe.connect(a.bank).recordAccess(household.key, GrantScope.Asset, LOAN, 0))
     .to.be.revertedWithCustomError(dataSafe, "AccessDenied")
     .withArgs(grantIdOf(assetKey), household.assetId, AccessCheck.GrantRevoked);
   const grantAuth = await authorize(dataSafe, newKey, CITIZEN, "Grant", grantMessage(schoolTerms));

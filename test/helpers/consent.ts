@@ -49,6 +49,7 @@ export const CONSENT_TYPES = {
     { name: "consumers", type: "address[]" },
     { name: "scope", type: "uint8" },
     { name: "targets", type: "bytes32[]" },
+    { name: "fields", type: "uint64" },
     { name: "purpose", type: "uint16" },
     { name: "expiresAt", type: "uint40" },
     { name: "maxReads", type: "uint32" },
@@ -165,6 +166,7 @@ export const grantMessage = (terms: GrantTerms) => ({
   consumers: terms.consumers,
   scope: terms.scope,
   targets: terms.targets,
+  fields: terms.fields,
   purpose: terms.purpose,
   expiresAt: terms.expiresAt,
   maxReads: terms.maxReads,
@@ -186,6 +188,13 @@ export const returnMessage = (subjectId: string, dataType: number, department: s
   department,
 });
 
+export interface AssetKey {
+  issuer: string;
+  subjectId: string;
+  dataType: number;
+  contentCommitment: string;
+}
+
 export interface GrantKey {
   subjectId: string;
   consumer: string;
@@ -199,6 +208,8 @@ export interface GrantTerms {
   consumers: string[];
   scope: number;
   targets: string[];
+  /** Field mask; 0 = whole record. */
+  fields: bigint | number;
   purpose: number;
   expiresAt: bigint;
   maxReads: number;
@@ -209,6 +220,7 @@ export interface AccessRequest {
   consumer: string;
   scope: number;
   targets: string[];
+  fields: bigint;
   purpose: number;
   grantDuration: bigint;
   maxReads: bigint;
@@ -220,6 +232,8 @@ export interface RequestParams {
   subjectId: string;
   scope: number;
   targets: string[];
+  /** Field mask; default 0 = whole record. */
+  fields?: bigint | number;
   purpose: number;
   grantDuration: bigint | number;
   maxReads: bigint | number;
@@ -232,6 +246,7 @@ export const requestTuple = (r: AccessRequest) => [
   r.consumer,
   r.scope,
   r.targets,
+  r.fields,
   r.purpose,
   r.grantDuration,
   r.maxReads,
@@ -243,7 +258,7 @@ export const requestTuple = (r: AccessRequest) => [
 export const requestIdOf = (r: AccessRequest): string =>
   ethers.keccak256(
     ethers.AbiCoder.defaultAbiCoder().encode(
-      ["tuple(bytes32,address,uint8,bytes32[],uint16,uint40,uint32,uint40,uint64)"],
+      ["tuple(bytes32,address,uint8,bytes32[],uint64,uint16,uint40,uint32,uint40,uint64)"],
       [requestTuple(r)],
     ),
   );
@@ -254,6 +269,7 @@ export const toRequest = (r: {
   consumer: string;
   scope: bigint;
   targets: readonly string[] | string[];
+  fields: bigint;
   purpose: bigint;
   grantDuration: bigint;
   maxReads: bigint;
@@ -264,6 +280,7 @@ export const toRequest = (r: {
   consumer: r.consumer,
   scope: Number(r.scope),
   targets: [...r.targets],
+  fields: r.fields,
   purpose: Number(r.purpose),
   grantDuration: r.grantDuration,
   maxReads: r.maxReads,
@@ -276,7 +293,16 @@ export const toRequest = (r: {
  * sends the transaction (nothing else is mined in between, so they are the ones stored).
  */
 export async function makeRequest(dataSafe: DataSafe, consumer: HardhatEthersSigner, p: RequestParams) {
-  const args = [p.subjectId, p.scope, p.targets, p.purpose, p.grantDuration, p.maxReads, p.expiresAt] as const;
+  const args = [
+    p.subjectId,
+    p.scope,
+    p.targets,
+    p.fields ?? 0,
+    p.purpose,
+    p.grantDuration,
+    p.maxReads,
+    p.expiresAt,
+  ] as const;
   const [requestId, returned] = await dataSafe.connect(consumer).requestAccess.staticCall(...args);
   const tx = await dataSafe.connect(consumer).requestAccess(...args);
   return { requestId, request: toRequest(returned), tx };
@@ -293,7 +319,7 @@ export async function issue(
   const asset = newAsset(subjectId, dataType, validUntil);
   await dataSafe.connect(department).issueAsset(asset);
   const assetId = assetIdOf(department.address, asset);
-  const key = {
+  const key: AssetKey = {
     issuer: department.address,
     subjectId,
     dataType,
@@ -343,6 +369,7 @@ export async function grantBankHouseholdAndFund(
       consumers: [a.bank.address],
       scope: key.scope,
       targets: [key.target],
+      fields: 0,
       purpose,
       expiresAt,
       maxReads,

@@ -33,7 +33,8 @@ export const AccessCheck = {
   GrantExhausted: 4,
   ConsumerNotActive: 5,
   AssetNotValid: 6,
-  AssetNotOwned: 7,
+  IssuerSuspended: 7,
+  FieldsNotGranted: 8,
 } as const;
 
 /** Data type ids used by the tests (a subset of the demo catalog). */

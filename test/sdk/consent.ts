@@ -93,10 +93,9 @@ describe("sdk: consent and the access log", () => {
     // The data-type grant reads the holder's current asset of the type.
     const read = await (
       await clients.bank.accessLog.recordAccess({
-        subjectId: phoneHolder,
+        asset: assets.phoneFund.key,
         scope: "DataType",
         purpose: Purpose.Loan,
-        assetId: assets.phoneFund.assetId,
       })
     ).wait();
     expect(read.key).to.deep.equal(keys[0]);
@@ -115,13 +114,20 @@ describe("sdk: consent and the access log", () => {
         maxReads: 2,
       })
     ).wait();
-    const read = { subjectId: CITIZEN, purpose: Purpose.Loan, assetId };
+    const read = { asset: assets.citizenFund.key, purpose: Purpose.Loan };
     expect(await safe.accessLog.check({ ...read, consumer: actors.bank.address })).to.equal("Allowed");
 
     const first = await (await clients.bank.accessLog.recordAccess(read)).wait();
     const second = await (await clients.bank.accessLog.recordAccess(read)).wait();
 
-    expect(first).to.include({ grantId: grants[0].grantId, assetId, version: 1, readNumber: 1, maxReads: 2 });
+    expect(first).to.include({
+      grantId: grants[0].grantId,
+      assetId,
+      version: 1,
+      readNumber: 1,
+      maxReads: 2,
+      fields: 0n,
+    });
     expect(first.accessId).to.equal(accessIdOf(grants[0].grantId, 1, 1));
     expect(second.readNumber).to.equal(2);
     expect(await safe.accessLog.check({ ...read, consumer: actors.bank.address })).to.equal("GrantExhausted");
@@ -160,11 +166,7 @@ describe("sdk: consent and the access log", () => {
     expect((await safe.consent.getGrant(granted.grantIds[1])).status).to.equal("Active");
 
     const error = await thrown(() =>
-      clients.school.accessLog.recordAccess({
-        subjectId: phoneHolder,
-        purpose: Purpose.Enrolment,
-        assetId: key.target,
-      }),
+      clients.school.accessLog.recordAccess({ asset: assets.phoneHousehold.key, purpose: Purpose.Enrolment }),
     );
     expect(error).to.have.property("reason", "GrantRevoked");
     expect(await ethers.provider.getBalance(phone.address)).to.equal(0n);
@@ -211,7 +213,7 @@ describe("sdk: consent and the access log", () => {
     ).wait();
     await (await clients.regulator.members.suspend(actors.bank.address, 2)).wait();
     const error = await thrown(() =>
-      clients.bank.accessLog.recordAccess({ subjectId: CITIZEN, purpose: Purpose.Loan, assetId }),
+      clients.bank.accessLog.recordAccess({ asset: assets.citizenFund.key, purpose: Purpose.Loan }),
     );
     expect(error).to.have.property("reason", "ConsumerNotActive");
   });

@@ -32,11 +32,10 @@ describe("sdk: typed errors", () => {
         maxReads: 1,
       })
     ).wait();
-    await (await clients.bank.accessLog.recordAccess({ subjectId: CITIZEN, purpose: Purpose.Loan, assetId })).wait();
+    const read = { asset: assets.citizenFund.key, purpose: Purpose.Loan };
+    await (await clients.bank.accessLog.recordAccess(read)).wait();
 
-    const error = await thrown(async () =>
-      (await clients.bank.accessLog.recordAccess({ subjectId: CITIZEN, purpose: Purpose.Loan, assetId })).wait(),
-    );
+    const error = await thrown(async () => (await clients.bank.accessLog.recordAccess(read)).wait());
 
     expect(error).to.be.instanceOf(AccessDeniedError);
     expect(error).to.be.instanceOf(ContractRevertedError);
@@ -62,11 +61,7 @@ describe("sdk: typed errors", () => {
   it("test_recordAccess_withoutGrant_reasonNoGrant", async () => {
     const { clients, assets } = await loadSdkFixture();
     const error = await thrown(async () =>
-      clients.school.accessLog.recordAccess({
-        subjectId: CITIZEN,
-        purpose: Purpose.Enrolment,
-        assetId: assets.citizenHousehold.assetId,
-      }),
+      clients.school.accessLog.recordAccess({ asset: assets.citizenHousehold.key, purpose: Purpose.Enrolment }),
     );
     expect((error as AccessDeniedError).reason).to.equal("NoGrant");
   });
@@ -209,12 +204,7 @@ describe("sdk: typed errors", () => {
       hash: ZeroHash,
       to: await dataSafe.getAddress(),
       from: actors.bank.address,
-      data: dataSafe.interface.encodeFunctionData("recordAccess", [
-        CITIZEN,
-        0,
-        Purpose.Loan,
-        assets.citizenFund.assetId,
-      ]),
+      data: dataSafe.interface.encodeFunctionData("recordAccess", [assets.citizenFund.key, 0, Purpose.Loan, 0]),
       value: 0n,
       provider: ethers.provider,
       wait: async () => {

@@ -22,10 +22,9 @@ describe("sdk: the trail from events", () => {
     ).wait();
     const bankRead = await (
       await clients.bank.accessLog.recordAccess({
-        subjectId: phoneHolder,
+        asset: assets.phoneFund.key,
         scope: "DataType",
         purpose: Purpose.Loan,
-        assetId: assets.phoneFund.assetId,
       })
     ).wait();
     const loanFile = commitRecord({ loan: "TEST-LOAN-1" }).commitment;
@@ -43,11 +42,7 @@ describe("sdk: the trail from events", () => {
     ).wait();
     await networkHelpers.time.increase(60);
     const schoolRead = await (
-      await clients.school.accessLog.recordAccess({
-        subjectId: phoneHolder,
-        purpose: Purpose.Enrolment,
-        assetId: assets.phoneHousehold.assetId,
-      })
+      await clients.school.accessLog.recordAccess({ asset: assets.phoneHousehold.key, purpose: Purpose.Enrolment })
     ).wait();
     // Another holder's read stays out of this holder's record.
     await (
@@ -59,13 +54,7 @@ describe("sdk: the trail from events", () => {
         expiresAt: (await now()) + 3600,
       })
     ).wait();
-    await (
-      await clients.bank.accessLog.recordAccess({
-        subjectId: CITIZEN,
-        purpose: Purpose.Loan,
-        assetId: assets.citizenFund.assetId,
-      })
-    ).wait();
+    await (await clients.bank.accessLog.recordAccess({ asset: assets.citizenFund.key, purpose: Purpose.Loan })).wait();
 
     const usage = await safe.events.usageOf(phoneHolder);
 

@@ -199,12 +199,7 @@ describe("sdk: history over a range-capped RPC (hardhat node behind a Besu-like 
     ).wait();
     await (await app.consent.approveBySig(loan.request, await app.consent.signApproval(phone, loan.request))).wait();
     const bankRead = await (
-      await bank.accessLog.recordAccess({
-        subjectId: holder,
-        scope: "DataType",
-        purpose: Purpose.Loan,
-        assetId: fund.assetId,
-      })
+      await bank.accessLog.recordAccess({ asset: fund.key, scope: "DataType", purpose: Purpose.Loan })
     ).wait();
     await (await bank.accessLog.recordOutcome(bankRead, 1)).wait();
     const refused = await (
@@ -243,7 +238,7 @@ describe("sdk: history over a range-capped RPC (hardhat node behind a Besu-like 
     };
     await (await app.consent.grantBySig(terms, await app.consent.signGrant(phone, terms))).wait();
     const schoolRead = await (
-      await school.accessLog.recordAccess({ subjectId: holder, purpose: Purpose.Enrolment, assetId: household.assetId })
+      await school.accessLog.recordAccess({ asset: household.key, purpose: Purpose.Enrolment })
     ).wait();
     const otherKey = { subjectId: other, consumer: accountOf(8), target: otherFund.assetId, purpose: Purpose.Loan };
     await (
@@ -256,9 +251,7 @@ describe("sdk: history over a range-capped RPC (hardhat node behind a Besu-like 
         maxReads: 3,
       })
     ).wait();
-    const otherRead = await (
-      await bank.accessLog.recordAccess({ subjectId: other, purpose: Purpose.Loan, assetId: otherFund.assetId })
-    ).wait();
+    const otherRead = await (await bank.accessLog.recordAccess({ asset: otherFund.key, purpose: Purpose.Loan })).wait();
     written.reads.push({ accessId: schoolRead.accessId, blockNumber: schoolRead.receipt.blockNumber });
     written.otherRead = otherRead.accessId;
     written.actBlocks.push(await node.provider.getBlockNumber());
@@ -266,7 +259,7 @@ describe("sdk: history over a range-capped RPC (hardhat node behind a Besu-like 
 
     // Act 4: the school's second read; the other holder revokes the bank's grant.
     const secondRead = await (
-      await school.accessLog.recordAccess({ subjectId: holder, purpose: Purpose.Enrolment, assetId: household.assetId })
+      await school.accessLog.recordAccess({ asset: household.key, purpose: Purpose.Enrolment })
     ).wait();
     await (await otherController.consent.revoke(otherKey)).wait();
     written.reads.push({ accessId: secondRead.accessId, blockNumber: secondRead.receipt.blockNumber });

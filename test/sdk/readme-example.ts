@@ -13,7 +13,7 @@ describe("README: the SDK in ten lines", () => {
     const provider = ethers.provider;
     const dataSafeAddress = await dataSafe.getAddress();
     const bankSigner = actors.bank;
-    const assetId = assets.phoneHousehold.assetId;
+    const { assetId, key: assetKey } = assets.phoneHousehold;
 
     // --- the README's lines ---
     const safe = await DataSafeClient.at(dataSafeAddress, provider);
@@ -23,7 +23,7 @@ describe("README: the SDK in ten lines", () => {
     ).wait();
     const authorization = await safe.consent.signApproval(phoneWallet, request); // the holder signs; pays nothing
     await (await bank.consent.approveBySig(request, authorization)).wait(); // anyone relays
-    const access = await (await bank.accessLog.recordAccess({ subjectId, purpose: 1, assetId })).wait();
+    const access = await (await bank.accessLog.recordAccess({ asset: assetKey, purpose: 1 })).wait();
     await (await bank.accessLog.recordOutcome(access, 1)).wait(); // e.g. loan approved
     const usage = await safe.events.usageOf(subjectId); // the holder's trail, from events
     // --- end of the README's lines ---

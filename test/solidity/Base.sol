@@ -157,6 +157,7 @@ abstract contract TestHelpers {
                         keccak256(abi.encodePacked(terms.consumers)),
                         terms.scope,
                         keccak256(abi.encodePacked(terms.targets)),
+                        terms.fields,
                         terms.purpose,
                         terms.expiresAt,
                         terms.maxReads,
@@ -406,7 +407,7 @@ abstract contract Base is TestHelpers, Assertions, InvariantTargets {
     ) internal returns (bytes32 grantId) {
         vm.prank(controller);
         bytes32[] memory ids = dataSafe.grant(
-            GrantTerms(subjectId, _one(consumer), scope, _one(target), purpose, expiresAt, maxReads)
+            GrantTerms(subjectId, _one(consumer), scope, _one(target), 0, purpose, expiresAt, maxReads)
         );
         grantId = ids[0];
     }
@@ -423,6 +424,7 @@ abstract contract Base is TestHelpers, Assertions, InvariantTargets {
             subjectId,
             scope,
             _one(target),
+            0,
             purpose,
             1 days,
             2,

@@ -247,7 +247,7 @@ contract IssuanceFuzzTest is Base {
         bool expected = what == 0 && (validUntil == 0 || block.timestamp <= validUntil);
         assertTrue(dataSafe.isValid(assetId) == expected, "isValid disagrees with status and validUntil");
         assertTrue(dataSafe.verifyAsset(key) == expected, "verifyAsset disagrees with isValid");
-        AccessCheck check = dataSafe.checkAccess(ALICE, bank, GrantScope.Asset, PURPOSE_LOAN, assetId);
+        AccessCheck check = dataSafe.checkAccess(key, bank, GrantScope.Asset, PURPOSE_LOAN, 0);
         assertEq(
             uint8(check),
             uint8(expected ? AccessCheck.Allowed : AccessCheck.AssetNotValid),
@@ -259,7 +259,7 @@ contract IssuanceFuzzTest is Base {
             );
         }
         vm.prank(bank);
-        dataSafe.recordAccess(ALICE, GrantScope.Asset, PURPOSE_LOAN, assetId);
+        dataSafe.recordAccess(key, GrantScope.Asset, PURPOSE_LOAN, 0);
     }
 
     /// @dev An asset can be superseded up to and at its valid-until, never after: an expired asset is
@@ -323,9 +323,11 @@ contract IssuanceFuzzTest is Base {
             abi.encodeWithSelector(IAccessLog.AccessDenied.selector, grantId, first, AccessCheck.AssetNotValid)
         );
         vm.prank(school);
-        dataSafe.recordAccess(CAROL, GrantScope.DataType, PURPOSE_ENROLMENT, first);
+        dataSafe.recordAccess(key, GrantScope.DataType, PURPOSE_ENROLMENT, 0);
+        key.contentCommitment = keccak256("second");
+        assertEq(dataSafe.assetIdOf(key), second, "the second version's key");
         vm.prank(school);
-        dataSafe.recordAccess(CAROL, GrantScope.DataType, PURPOSE_ENROLMENT, second);
+        dataSafe.recordAccess(key, GrantScope.DataType, PURPOSE_ENROLMENT, 0);
         assertEq(dataSafe.getGrant(grantId).reads, 1, "one read recorded");
         GrantKey memory gk = GrantKey(
             CAROL,

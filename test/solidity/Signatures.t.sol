@@ -34,6 +34,7 @@ contract SignatureFuzzTest is Base {
                 _one(employer),
                 GrantScope.Asset,
                 _one(assetId),
+                0,
                 purpose,
                 uint40(block.timestamp + 3 days),
                 maxReads
@@ -200,6 +201,7 @@ contract SignatureFuzzTest is Base {
                 keccak256(abi.encodePacked(terms.consumers)),
                 terms.scope,
                 keccak256(abi.encodePacked(terms.targets)),
+                terms.fields,
                 terms.purpose,
                 terms.expiresAt,
                 terms.maxReads,

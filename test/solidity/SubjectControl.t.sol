@@ -55,6 +55,7 @@ contract SubjectControlFuzzTest is Base {
                 _one(employer),
                 GrantScope.Asset,
                 _one(assetId),
+                0,
                 PURPOSE_LOAN,
                 uint40(block.timestamp + 1 days),
                 1
@@ -317,6 +318,7 @@ contract SubjectControlFuzzTest is Base {
                 _one(consumer),
                 GrantScope.Asset,
                 _one(assetId),
+                0,
                 PURPOSE_LOAN,
                 uint40(START + 10 days),
                 1

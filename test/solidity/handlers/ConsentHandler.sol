@@ -164,6 +164,7 @@ contract ConsentHandler is TestHelpers {
                     _oneConsumer(consumers[0]),
                     GrantScope.Asset,
                     _oneTarget(register),
+                    0,
                     1,
                     uint40(currentTime + 3 days),
                     3
@@ -177,6 +178,7 @@ contract ConsentHandler is TestHelpers {
                     _oneConsumer(consumers[1]),
                     GrantScope.DataType,
                     _oneTarget(bytes32(uint256(3))),
+                    0,
                     2,
                     uint40(currentTime + 4 days),
                     2
@@ -188,6 +190,7 @@ contract ConsentHandler is TestHelpers {
                 subjects[s].id,
                 GrantScope.DataType,
                 _oneTarget(bytes32(uint256(1))),
+                0,
                 1,
                 2 days,
                 2,
@@ -289,7 +292,7 @@ contract ConsentHandler is TestHelpers {
         uint40 expiresAt = uint40(currentTime + _bound(termsSeed >> 128, 1 hours, 3 days));
         bool expected = _isActiveConsumer(consumer);
         vm.prank(consumer);
-        try dataSafe.requestAccess(subjects[s].id, scope, targets, purpose, duration, maxReads, expiresAt) returns (
+        try dataSafe.requestAccess(subjects[s].id, scope, targets, 0, purpose, duration, maxReads, expiresAt) returns (
             bytes32 requestId,
             AccessRequest memory request
         ) {
@@ -482,20 +485,17 @@ contract ConsentHandler is TestHelpers {
     function readUnderGrant(uint256 grantSeed, uint256 assetSeed, uint256 tweak) external atCurrentTime {
         if (grantIds.length == 0) return;
         GrantKey memory key = grants[grantIds[grantSeed % grantIds.length]].key;
-        bytes32 assetId;
-        if (key.scope == GrantScope.Asset) {
-            assetId = key.target;
-        } else {
-            assetId = _assetOf(_subjectIndex(key.subjectId), uint32(uint256(key.target)), assetSeed);
-        }
+        uint256 s = _subjectIndex(key.subjectId);
         address reader = key.consumer;
         uint256 change = tweak % 8;
         if (change == 0) reader = consumers[(tweak >> 8) % 3];
         if (change == 1) key.purpose = key.purpose == 1 ? 2 : 1;
-        if (change == 2) key.subjectId = subjects[(tweak >> 8) % SUBJECTS].id;
+        // another subject's asset of the same kind
+        if (change == 2) s = (tweak >> 8) % SUBJECTS;
+        AssetKey memory asset = _coveredAsset(s, key, assetSeed);
         uint256 times = 1 + ((tweak >> 16) % 4);
         for (uint256 i; i < times; ++i) {
-            _read(reader, key.subjectId, key.scope, key.purpose, assetId);
+            _read(reader, asset, key.scope, key.purpose);
         }
     }
 
@@ -513,12 +513,9 @@ contract ConsentHandler is TestHelpers {
                 !_isActiveConsumer(grant.key.consumer)
             ) continue;
             GrantKey memory key = grant.key;
-            bytes32 assetId =
-                key.scope == GrantScope.Asset
-                    ? key.target
-                    : _assetOf(_subjectIndex(key.subjectId), uint32(uint256(key.target)), assetSeed);
+            AssetKey memory asset = _coveredAsset(_subjectIndex(key.subjectId), key, assetSeed);
             for (uint256 n = 1 + (times % 3); n > 0; --n) {
-                _read(key.consumer, key.subjectId, key.scope, key.purpose, assetId);
+                _read(key.consumer, asset, key.scope, key.purpose);
             }
             return;
         }
@@ -532,30 +529,25 @@ contract ConsentHandler is TestHelpers {
         uint256 shape
     ) external atCurrentTime {
         address reader = readerSeed % 4 == 3 ? nonConsumer : consumers[readerSeed % 3];
-        bytes32 assetId =
+        AssetKey memory asset =
             (assets.length == 0 || assetSeed % 10 == 9)
-                ? keccak256(abi.encode("unknown asset", assetSeed))
-                : assets[assetSeed % assets.length].id;
-        _read(
-            reader,
-            subjects[subjectSeed % SUBJECTS].id,
-            shape % 2 == 0 ? GrantScope.Asset : GrantScope.DataType,
-            uint16(1 + ((shape >> 1) % 2)),
-            assetId
-        );
+                ? _unknownAsset(subjectSeed % SUBJECTS, uint32(1 + (shape % 3)), assetSeed)
+                : assets[assetSeed % assets.length].key;
+        _read(reader, asset, shape % 2 == 0 ? GrantScope.Asset : GrantScope.DataType, uint16(1 + ((shape >> 1) % 2)));
     }
 
-    function _read(address reader, bytes32 subjectId, GrantScope scope, uint16 purpose, bytes32 assetId) internal {
+    function _read(address reader, AssetKey memory key, GrantScope scope, uint16 purpose) internal {
+        bytes32 assetId = _assetId(key);
         (bool known, AssetModel memory asset) = _findAsset(assetId);
-        bytes32 target = scope == GrantScope.Asset ? assetId : bytes32(uint256(known ? asset.key.dataType : 0));
-        bytes32 grantId = _grantId(GrantKey(subjectId, reader, scope, target, purpose));
+        bytes32 target = scope == GrantScope.Asset ? assetId : bytes32(uint256(key.dataType));
+        bytes32 grantId = _grantId(GrantKey(key.subjectId, reader, scope, target, purpose));
         GrantModel storage grant = grants[grantId];
-        AccessCheck expected = _expectedCheck(reader, subjectId, known, asset, grant);
+        AccessCheck expected = _expectedCheck(reader, known, asset, grant);
         // ground truth for "a suspended consumer never reads", independent of the model
         bool activeNow = dataSafe.isActiveMember(reader, MemberKind.Consumer);
 
         vm.prank(reader);
-        try dataSafe.recordAccess(subjectId, scope, purpose, assetId) returns (bytes32 accessId) {
+        try dataSafe.recordAccess(key, scope, purpose, 0) returns (bytes32 accessId) {
             ghostReads++;
             if (!activeNow) ghostSuspendedReads++;
             if (expected != AccessCheck.Allowed) {
@@ -578,17 +570,16 @@ contract ConsentHandler is TestHelpers {
     }
 
     /// @dev What the model says a read must give, in the order the access log documents: consumer,
-    /// asset, holder, then the grant's status, expiry and allowance.
+    /// asset, then the grant's status, expiry and allowance. (Issuers here are never suspended, and
+    /// an asset's key names its holder, so a read always meets that holder's grants.)
     function _expectedCheck(
         address reader,
-        bytes32 subjectId,
         bool knownAsset,
         AssetModel memory asset,
         GrantModel storage grant
     ) internal view returns (AccessCheck) {
         if (!_isActiveConsumer(reader)) return AccessCheck.ConsumerNotActive;
         if (!knownAsset || !_assetValid(asset)) return AccessCheck.AssetNotValid;
-        if (subjects[asset.subject].id != subjectId) return AccessCheck.AssetNotOwned;
         if (grant.version == 0) return AccessCheck.NoGrant;
         if (!grant.active) return AccessCheck.GrantRevoked;
         if (currentTime > grant.expiresAt) return AccessCheck.GrantExpired;
@@ -704,6 +695,7 @@ contract ConsentHandler is TestHelpers {
             _oneConsumer(consumers[action % 3]),
             GrantScope.DataType,
             _oneTarget(bytes32(uint256(1))),
+            0,
             1,
             uint40(currentTime + 1 days),
             5
@@ -890,19 +882,47 @@ contract ConsentHandler is TestHelpers {
         if ((seed >> 16) % 7 == 0) list[0] = nonConsumer;
     }
 
-    /// @dev A subject's asset of `dataType` searched from `seed`, a valid one if there is one; any
-    /// asset if the subject has none of that type.
-    function _assetOf(uint256 s, uint32 dataType, uint256 seed) internal view returns (bytes32 assetId) {
-        if (assets.length == 0) return keccak256(abi.encode("no asset yet", seed));
+    /// @dev The key of an asset of subject `s` that `key` (a grant's) names or covers: the asset
+    /// itself for an asset grant; for a type grant, one of the subject's assets of that type,
+    /// searched from `seed`, a valid one if there is one, a made-up one if there is none.
+    function _coveredAsset(uint256 s, GrantKey memory key, uint256 seed) internal view returns (AssetKey memory found) {
+        if (key.scope == GrantScope.Asset) {
+            (bool known, AssetModel memory asset) = _findAsset(key.target);
+            if (known && asset.subject == s) return asset.key;
+            // an asset grant's target is always the granting subject's; for another subject, its
+            // asset of the same type stands in
+            if (known)
+                key = GrantKey(
+                    key.subjectId,
+                    key.consumer,
+                    GrantScope.DataType,
+                    bytes32(uint256(asset.key.dataType)),
+                    0
+                );
+            else return _unknownAsset(s, 1, seed);
+        }
+        uint32 dataType = uint32(uint256(key.target));
+        found = _unknownAsset(s, dataType, seed);
+        if (assets.length == 0) return found;
         uint256 start = seed % assets.length;
-        assetId = assets[start].id;
-        bool found;
+        bool any;
         for (uint256 i; i < assets.length; ++i) {
             AssetModel storage asset = assets[(start + i) % assets.length];
             if (asset.subject != s || asset.key.dataType != dataType) continue;
-            if (_assetValid(asset)) return asset.id;
-            if (!found) (found, assetId) = (true, asset.id);
+            if (_assetValid(asset)) return asset.key;
+            if (!any) (any, found) = (true, asset.key);
         }
+    }
+
+    /// @dev A key of subject `s` and `dataType` that names no asset.
+    function _unknownAsset(uint256 s, uint32 dataType, uint256 seed) internal view returns (AssetKey memory) {
+        return
+            AssetKey(
+                dataType == 3 ? issuerOfType[3] : issuerOfType[1],
+                subjects[s].id,
+                dataType,
+                keccak256(abi.encode("no asset", seed))
+            );
     }
 
     function _findAsset(bytes32 assetId) internal view returns (bool known, AssetModel memory asset) {
@@ -928,6 +948,7 @@ contract ConsentHandler is TestHelpers {
             consumers[0],
             GrantScope.DataType,
             _oneTarget(bytes32(uint256(1))),
+            0,
             1,
             1 days,
             1,
