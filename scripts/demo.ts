@@ -12,22 +12,27 @@
  * No personal data: identifiers are made up, and subject ids are salted commitments to them with a
  * pepper drawn at run time.
  */
-import { type BytesLike, Wallet, formatEther, randomBytes } from "ethers";
+import { type BytesLike, Wallet, formatEther, hexlify, randomBytes } from "ethers";
 import { network } from "hardhat";
 
 import Permissions from "../deploy/modules/Permissions.js";
 import {
+  AccessAlreadyServedError,
   AccessDeniedError,
-  type AccessRecord,
   DataSafeClient,
+  Delivery,
   type Hex,
   type IssuedAsset,
+  type KeyPair,
+  KeySuite,
+  cipherSuite,
   commitFields,
   commitRecord,
   dataTypeTarget,
   deriveSubjectId,
   discloseFields,
   newSalt,
+  fieldMask,
   payloadPointerOf,
 } from "../sdk/index.js";
 import {
@@ -43,6 +48,7 @@ import {
   schemaOf,
   schemaURIOf,
 } from "./catalog.js";
+import { startDemoGateway, serveJsonRpc } from "./lib/demo-gateway.js";
 import { step as progressStep } from "./lib/progress.js";
 
 // --- how the story is printed ----------------------------------------------------------------------
@@ -100,7 +106,8 @@ function tellRefusal(who: string, error: AccessDeniedError): void {
 
 // --- the network ------------------------------------------------------------------------------------
 
-const { ethers, ignition } = await network.create();
+const connection = await network.create();
+const { ethers, ignition } = connection;
 const signers = await ethers.getSigners();
 const [, operator, memberAdmin, catalogAdmin, regulator, identityAuthority] = signers;
 const departmentKeys = Object.keys(DEPARTMENTS) as DepartmentKey[];
@@ -162,7 +169,16 @@ const company = as(companyKey);
 const regulatorClient = as(regulator);
 
 section("Members join the network");
-const encryptionKey = (): Hex => newSalt(); // stands in for each member's X25519 public key
+// Each member keeps its private key; the key directory holds the public key payloads are sealed to.
+const memberKeys = new Map<string, KeyPair>();
+const newMemberKey = async (
+  account: string,
+  suite: KeySuite,
+): Promise<{ suite: "X25519Hpke" | "Sm2"; publicKey: Hex }> => {
+  const pair = await cipherSuite(suite).generateKeyPair();
+  memberKeys.set(account, pair);
+  return { suite: suite === KeySuite.Sm2 ? "Sm2" : "X25519Hpke", publicKey: hexlify(pair.publicKey) };
+};
 for (const key of departmentKeys) {
   const { name, chineseName } = DEPARTMENTS[key];
   await (
@@ -173,7 +189,9 @@ for (const key of departmentKeys) {
       metadataURI: `urn:datasafe:member:${key}`,
     })
   ).wait();
-  await (await department[key].keys.setMemberKey({ suite: "X25519Hpke", publicKey: encryptionKey() })).wait();
+  await (
+    await department[key].keys.setMemberKey(await newMemberKey(departmentSigners[key].address, KeySuite.X25519Hpke))
+  ).wait();
   say(`${name} (${chineseName}) is registered as an issuing department.`);
 }
 const joining = [
@@ -184,12 +202,21 @@ const joining = [
     role: "an identity authority",
   },
   { signer: bankSigner, kind: "Consumer" as const, name: "City Commercial Bank", role: "a data consumer" },
-  { signer: schoolSigner, kind: "Consumer" as const, name: "No. 1 Middle School", role: "a data consumer" },
+  {
+    signer: schoolSigner,
+    kind: "Consumer" as const,
+    name: "No. 1 Middle School",
+    role: "a data consumer that uses the national SM2 suite",
+    suite: KeySuite.Sm2,
+  },
 ];
-for (const { signer, kind, name, role } of joining) {
+for (const { signer, kind, name, role, suite } of joining) {
   await (await admin.members.register({ account: signer.address, kind, name })).wait();
-  await (await as(signer).keys.setMemberKey({ suite: "X25519Hpke", publicKey: encryptionKey() })).wait();
-  say(`${name} is registered as ${role}.`);
+  const key = await newMemberKey(signer.address, suite ?? KeySuite.X25519Hpke);
+  await (await as(signer).keys.setMemberKey(key)).wait();
+  say(
+    `${name} is registered as ${role}; it publishes its own ${key.suite === "Sm2" ? "SM2" : "X25519"} encryption key.`,
+  );
 }
 
 section("The data catalog: eleven asset types, each with the departments allowed to issue it");
@@ -227,6 +254,14 @@ say(
 say(
   `The citizen's key is a fresh wallet on their phone (${short(phone.address)}) with a balance of ` +
     `${formatEther(await ethers.provider.getBalance(phone.address))} ETH: it will sign, and never send a transaction.`,
+);
+// The safe box's own encryption key: records released to the citizen are sealed to it.
+const safeBoxKey = await cipherSuite(KeySuite.X25519Hpke).generateKeyPair();
+const holderKey = { subjectId: citizenId, suite: "X25519Hpke" as const, publicKey: hexlify(safeBoxKey.publicKey) };
+await (await app.keys.setHolderKeyBySig(holderKey, await app.keys.signHolderKey(phone, holderKey))).wait();
+say(
+  `The safe-box app makes an X25519 key pair on the phone; the phone signs its public key and the app ` +
+    `relays it to the key directory, bound to the citizen and to this phone's key.`,
 );
 
 // --- issue #3: the return of data -----------------------------------------------------------------------
@@ -436,6 +471,56 @@ for (const a of await app.events.assetsOf(citizenId)) {
   say(`${titleOf(a.key.dataType)} from the ${a.issuerName}, returned ${time(a.issuedAt)}: ${status}.`);
 }
 
+// --- issue #7: the data itself, encrypted to whoever may read it -----------------------------------------
+
+chapter("Encrypted delivery (对方加密): the payloads reach their readers");
+
+section("The departments deposit the payloads of the valid records at the payload gateway");
+const rpc = await serveJsonRpc(connection.provider);
+const gatewayTarget = {
+  rpcUrl: rpc.url,
+  chainId: Number((await ethers.provider.getNetwork()).chainId),
+  addresses: { dataSafe: safe.address, keyDirectory: await deployed.keyDirectory.getAddress() },
+  schemas: DATA_TYPES.map(schemaOf),
+};
+const gateway = await progressStep("Starting the payload gateway (npm run gateway)", () =>
+  startDemoGateway(gatewayTarget),
+);
+const delivery = new Delivery(safe, gateway.url);
+/** Blocks the gateway waits for on top of a read before it serves it (its `confirmations`). */
+const confirm = () => ethers.provider.send("evm_mine", []);
+const departmentOf = new Map(departmentKeys.map((key) => [departmentSigners[key].address, key]));
+let deposited = 0;
+for (const [name, h] of Object.entries(held)) {
+  if (!(await safe.assets.isValid(h.asset.assetId))) continue; // the revoked permit, the superseded fund record
+  const issuer = departmentOf.get(h.asset.key.issuer)!;
+  await delivery.connect(department[issuer]).upload({
+    subjectId: h.asset.key.subjectId,
+    dataType: h.asset.key.dataType,
+    scheme: name === "household" ? "fields" : "record",
+    record: h.record,
+    salt: h.salt,
+  });
+  deposited += 1;
+}
+say(
+  `The gateway runs as its own process and checks each upload against the chain: it stores a payload only if ` +
+    `the record and salt recompute the asset's commitment and the uploader issued it. ${deposited} payloads are ` +
+    `stored encrypted at rest; the revoked permit and the superseded record are not.`,
+);
+
+section("The citizen's safe box fetches the ID card and opens it on the phone");
+const idCardRelease = await delivery.fetchAsHolder({ assetId: held.idCard.asset.assetId, subjectId: citizenId }, phone);
+const ownCopy = await delivery.receive(idCardRelease, safeBoxKey);
+if (ownCopy.payload.kind !== "record") throw new Error("a holder's fetch releases the whole record");
+stats.signatures += 1;
+say(
+  `The phone signs a one-time fetch request; the gateway checks that the phone controls the citizen's safe and ` +
+    `seals the record to the safe box's key. Opened on the phone: card ` +
+    `${(ownCopy.payload.record as typeof idCardRecord).cardNumber}, matching the valid asset on chain ` +
+    `(${ownCopy.verification.valid ? "verified" : "NOT verified"}).`,
+);
+
 // --- issue #4: consent --------------------------------------------------------------------------------
 
 chapter("Consent on chain (个人链上授权): a bank loan");
@@ -481,7 +566,7 @@ say(
 say(`The phone's balance is still ${formatEther(await ethers.provider.getBalance(phone.address))} ETH.`);
 
 section("The bank reads each record once: burn after reading (阅后即焚)");
-const fundRead: AccessRecord = await (
+const fundRead = await (
   await bank.accessLog.recordAccess({
     asset: held.housingFund.asset.key,
     scope: "DataType",
@@ -489,17 +574,26 @@ const fundRead: AccessRecord = await (
   })
 ).wait();
 stats.reads += 1;
-const fundCheck = await bank.assets.verifyRecord({
-  issuer: departmentSigners.housingFund.address,
-  subjectId: citizenId,
-  dataType: 8,
-  record: held.housingFund.record,
-  salt: held.housingFund.salt,
-});
+await confirm();
+const bankDelivery = delivery.connect(bank);
+const fundRelease = await bankDelivery.fetchAsConsumer(fundRead);
+const fundCopy = await bankDelivery.receive(fundRelease, memberKeys.get(bankSigner.address)!);
+if (fundCopy.payload.kind !== "record") throw new Error("the bank's grant covers the whole record");
 say(
   `The read of the housing-fund record is logged on chain (read ${fundRead.readNumber} of ${fundRead.maxReads}). ` +
-    `The bank decrypts the payload and checks it against the chain: ${fundCheck.valid ? "it matches a valid asset" : "no match"}.`,
+    `The bank presents that read to the payload gateway, which checks it on chain and releases the record sealed ` +
+    `to the bank's key. The bank decrypts it (balance ${(fundCopy.payload.record as typeof newFundRecord).balance}, ` +
+    `paid until ${(fundCopy.payload.record as typeof newFundRecord).paidUntil}) and checks it against the chain: ` +
+    `${fundCopy.verification.valid ? "it matches the valid asset" : "no match"}.`,
 );
+try {
+  await bankDelivery.fetchAsConsumer(fundRead);
+  throw new Error("a second fetch of one read was served");
+} catch (error) {
+  if (!(error instanceof AccessAlreadyServedError)) throw error;
+  stats.refusals.push(error.code);
+  say(`Fetching the same read again is refused by the gateway (${error.code}): each read releases the data once.`);
+}
 const householdRead = await (
   await bank.accessLog.recordAccess({
     asset: held.household.asset.key,
@@ -546,6 +640,8 @@ say(
 chapter("Consent withdrawn, a consumer suspended");
 
 section("The citizen grants the school access by signature, then revokes it");
+const householdSchema = dataTypeNamed("household-register").fields.map((f) => f.name);
+const districtOnly = fieldMask(householdSchema, ["district"]);
 const enrolmentTerms = {
   subjectId: citizenId,
   consumers: [schoolSigner.address],
@@ -554,22 +650,35 @@ const enrolmentTerms = {
   purpose: Purpose.SchoolEnrolment,
   expiresAt: (await now()) + 30 * 24 * 60 * 60,
   maxReads: 3,
+  fields: districtOnly,
 };
 const grantSignature = await app.consent.signGrant(phone, enrolmentTerms);
 stats.signatures += 1;
 const [schoolGrant] = (await (await app.consent.grantBySig(enrolmentTerms, grantSignature)).wait()).grants;
 say(
-  `The phone signs a direct grant to No. 1 Middle School: the household register, for ` +
-    `${PURPOSES[Purpose.SchoolEnrolment]}, up to ${schoolGrant.maxReads} reads until ${time(schoolGrant.expiresAt)}.`,
+  `The phone signs a direct grant to No. 1 Middle School: only the district field of the household register, ` +
+    `for ${PURPOSES[Purpose.SchoolEnrolment]}, up to ${schoolGrant.maxReads} reads until ${time(schoolGrant.expiresAt)}.`,
 );
 const schoolRead = await (
   await school.accessLog.recordAccess({
     asset: held.household.asset.key,
     purpose: Purpose.SchoolEnrolment,
+    fields: districtOnly,
   })
 ).wait();
 stats.reads += 1;
-say(`The school reads it (read ${schoolRead.readNumber} of ${schoolRead.maxReads}).`);
+await confirm();
+const schoolDelivery = delivery.connect(school);
+const schoolRelease = await schoolDelivery.fetchAsConsumer(schoolRead);
+const schoolCopy = await schoolDelivery.receive(schoolRelease, memberKeys.get(schoolSigner.address)!);
+if (schoolCopy.payload.kind !== "disclosure") throw new Error("the school's grant names fields");
+say(
+  `The school reads it (read ${schoolRead.readNumber} of ${schoolRead.maxReads}, fields: district) and fetches it ` +
+    `from the gateway under the national suite (SM2 + SM4-GCM, its key's suite). It receives ` +
+    schoolCopy.payload.disclosure.fields.map((f) => `${f.name} = "${String(f.value)}"`).join(", ") +
+    `, with its salt and Merkle proof, and nothing else of the record; the proof checks against the asset's ` +
+    `on-chain commitment (${schoolCopy.verification.valid ? "verified" : "NOT verified"}).`,
+);
 const revocation = await app.consent.signRevocation(phone, schoolGrant.key);
 stats.signatures += 1;
 await (await app.consent.revokeBySig(schoolGrant.key, revocation)).wait();
@@ -658,6 +767,9 @@ say(
     `; ${trail.filter((u) => u.outcome !== undefined).length} with a reported outcome. Refused reads leave no ` +
     `record: they revert, and the consumer's software sees why.`,
 );
+
+await gateway.stop();
+await rpc.close();
 
 console.log(
   `\nSummary: ${departmentKeys.length} departments, ${DATA_TYPES.length} data types, ${stats.assets} assets returned ` +
