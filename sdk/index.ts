@@ -29,12 +29,15 @@ export {
   DomainMismatchError,
   EventNotFoundError,
   InvalidInputError,
+  SIGNATURE_REFUSALS,
+  SignatureRefusedError,
   SignerRequiredError,
   TransactionFailedError,
   UnknownRevertError,
   type DataSafeErrorOptions,
   type RevertArgs,
   type RevertName,
+  type SignatureRefusal,
 } from "./errors.js";
 export { decodeRevert, decodeRevertData } from "./revert.js";
 
@@ -74,8 +77,17 @@ export {
 } from "./typed-data.js";
 
 export { MAX_FIELDS, WHOLE_RECORD, coversFields, fieldMask, fieldNamesOf } from "./fields.js";
+export { EPOCH_SHIFT, FULL_WORD, nonceOf, nonceParts, nonceWordOf, type NonceParts } from "./nonces.js";
 
-export { accessIdOf, assetIdOf, dataTypeTarget, grantIdOf, requestIdOf, subjectTagOf } from "./ids.js";
+export {
+  accessIdOf,
+  assetIdOf,
+  dataTypeTarget,
+  grantIdOf,
+  parseDataTypeTarget,
+  requestIdOf,
+  subjectTagOf,
+} from "./ids.js";
 
 export {
   DEFAULTS,
@@ -123,5 +135,6 @@ export type {
   Member,
   Recovery,
   ReturnRequest,
+  RevocationAuthorization,
   Subject,
 } from "./types.js";
