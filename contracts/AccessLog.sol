@@ -98,7 +98,7 @@ abstract contract AccessLog is IAccessLog, ConsentManager {
     /// @dev Every condition of a read, in a fixed order: consumer, asset, issuer, grant, fields. The
     /// asset id is derived from its key, so the asset is the holder's and the issuer's by
     /// construction; for a data-type grant the target is derived from the same key, so the grant
-    /// found always covers the asset's type.
+    /// found always names the asset's type and issuer.
     function _evaluate(
         AssetKey calldata asset,
         address consumer,
@@ -107,7 +107,9 @@ abstract contract AccessLog is IAccessLog, ConsentManager {
         uint64 fields
     ) private view returns (AccessCheck, bytes32 grantId, bytes32 assetId, Grant storage stored) {
         assetId = assetIdOf(asset);
-        bytes32 target = scope == GrantScope.Asset ? assetId : bytes32(uint256(asset.dataType));
+        // A data-type grant's target is `issuer << 32 | dataType` (see `IConsentManager`).
+        bytes32 target =
+            scope == GrantScope.Asset ? assetId : bytes32((uint256(uint160(asset.issuer)) << 32) | asset.dataType);
         grantId = _grantId(asset.subjectId, consumer, scope, target, purpose);
         stored = _grant(grantId);
         AccessCheck check;

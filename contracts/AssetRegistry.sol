@@ -194,11 +194,6 @@ abstract contract AssetRegistry is IAssetRegistry, SubjectRegistry {
         if (!_catalog.isAuthorisedIssuer(dataType, issuer)) revert IssuerNotAuthorised(dataType, issuer);
     }
 
-    /// @dev Reverts unless `dataType` is defined in the catalog.
-    function _requireDefinedDataType(uint32 dataType) internal view {
-        if (!_catalog.isDefined(dataType)) revert DataTypeNotDefined(dataType);
-    }
-
     /// @dev The stored asset, for the consent module's checks.
     function _asset(bytes32 assetId) internal view returns (Asset storage) {
         return _assets[assetId];

@@ -106,17 +106,19 @@ struct GrantKey {
     bytes32 subjectId; // the holder who consents
     address consumer; // the member allowed to read
     GrantScope scope; // one asset, or a data type
-    bytes32 target; // the asset id, or the data type id as bytes32
+    bytes32 target; // the asset id, or `issuer << 32 | dataType` as bytes32 (one department's type)
     uint16 purpose; // purpose code the consumer declares (loan, enrolment...)
 }
 
-/// @notice A consumer's request for consent, as submitted and signed over (via its id).
-/// `requestId = keccak256(abi.encode(request))`.
+/// @notice A consumer's request for consent, as submitted and as a signed approval shows it.
+/// `requestId = keccak256(abi.encode(subjectId, consumer, scope, keccak256(abi.encodePacked(targets)),
+/// fields, purpose, grantDuration, maxReads, expiresAt, nonce))`: the fields in order, the targets
+/// hashed as EIP-712 hashes an array, so the id is recomputed from what the holder signs.
 struct AccessRequest {
     bytes32 subjectId; // the holder asked
     address consumer; // the member asking
     GrantScope scope; // what `targets` name
-    bytes32[] targets; // asset ids, or data type ids as bytes32
+    bytes32[] targets; // asset ids, or `issuer << 32 | dataType` for data types (see GrantKey)
     uint64 fields; // field subset asked for: bit i = i-th field of the type's schema; 0 = whole record
     uint16 purpose; // purpose code
     uint40 grantDuration; // seconds the grants last from approval
@@ -130,7 +132,7 @@ struct GrantTerms {
     bytes32 subjectId; // the holder who consents
     address[] consumers; // each consumer receives a grant for every target
     GrantScope scope; // what `targets` name
-    bytes32[] targets; // asset ids, or data type ids as bytes32
+    bytes32[] targets; // asset ids, or `issuer << 32 | dataType` for data types (see GrantKey)
     uint64 fields; // field subset granted: bit i = i-th field of the type's schema; 0 = whole record
     uint16 purpose; // purpose code
     uint40 expiresAt; // unix seconds after which the grants stop working
@@ -139,7 +141,7 @@ struct GrantTerms {
 
 /// @notice A controller's EIP-712 signature of a holder act, submitted by anyone.
 struct Authorization {
-    uint256 nonce; // the holder's current nonce (`getSubject(subjectId).nonce`)
+    uint256 nonce; // epoch << 208 | index: the subject's current epoch (`getSubject(id).nonce`), any unused index
     uint256 deadline; // unix seconds after which the signature is refused
     bytes signature; // 65-byte ECDSA signature, or whatever the controller's EIP-1271 wallet accepts
 }

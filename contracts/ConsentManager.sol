@@ -22,23 +22,37 @@ import {AssetRegistry} from "./AssetRegistry.sol";
 /// @dev A grant is one storage slot keyed by the hash of its `GrantKey`, so a read finds its grant
 /// from what the consumer states (holder, scope, purpose, asset) and the key itself proves the
 /// grant is this consumer's, for this target. A request stores only its status: its content is
-/// hashed into its id and passed back in full by whoever acts on it.
+/// hashed into its id and passed back in full by whoever acts on it. A signed approval or rejection
+/// hashes that content field by field, beside the id recomputed from it, so what a wallet shows is
+/// what is approved.
+///
+/// Signature nonces are unordered: nonce = epoch (top 48 bits) | index (low 208 bits). The epoch
+/// is the subject's `nonce` field, moved on by every hand-over, recovery and `invalidateNonce`, so
+/// a signature made under an earlier key can never be used, even if control comes back to that key.
+/// Indices 0-7 of the current epoch are marked in the subject's own slot (which a signed act reads
+/// anyway); the others in a bitmap word per 256 (`nonce >> 8`, epoch included), as Permit2 does.
 abstract contract ConsentManager is IConsentManager, AssetRegistry, EIP712 {
-    /// @notice EIP-712 type of a signed approval.
+    /// @notice EIP-712 type of a signed approval: the request's content, as a wallet shows it.
     bytes32 public constant APPROVE_REQUEST_TYPEHASH = keccak256(
-        "ApproveAccessRequest(bytes32 requestId,uint256 nonce,uint256 deadline)"
+        "ApproveAccessRequest(bytes32 requestId,bytes32 subjectId,address consumer,uint8 scope,"
+        "bytes32[] targets,uint64 fields,uint16 purpose,uint40 grantDuration,uint32 maxReads,"
+        "uint40 expiresAt,uint64 requestNonce,uint256 nonce,uint256 deadline)"
     );
-    /// @notice EIP-712 type of a signed rejection.
+    /// @notice EIP-712 type of a signed rejection: the reason and the request's content.
     bytes32 public constant REJECT_REQUEST_TYPEHASH = keccak256(
-        "RejectAccessRequest(bytes32 requestId,uint16 reason,uint256 nonce,uint256 deadline)"
+        "RejectAccessRequest(bytes32 requestId,uint16 reason,bytes32 subjectId,address consumer,uint8 scope,"
+        "bytes32[] targets,uint64 fields,uint16 purpose,uint40 grantDuration,uint32 maxReads,"
+        "uint40 expiresAt,uint64 requestNonce,uint256 nonce,uint256 deadline)"
     );
     /// @notice EIP-712 type of a signed direct grant.
     bytes32 public constant GRANT_TYPEHASH = keccak256(
-        "Grant(bytes32 subjectId,address[] consumers,uint8 scope,bytes32[] targets,uint64 fields,uint16 purpose,uint40 expiresAt,uint32 maxReads,uint256 nonce,uint256 deadline)"
+        "Grant(bytes32 subjectId,address[] consumers,uint8 scope,bytes32[] targets,uint64 fields,"
+        "uint16 purpose,uint40 expiresAt,uint32 maxReads,uint256 nonce,uint256 deadline)"
     );
-    /// @notice EIP-712 type of a signed revocation.
+    /// @notice EIP-712 type of a signed revocation: the grant and the version the holder saw.
     bytes32 public constant REVOKE_TYPEHASH = keccak256(
-        "Revoke(bytes32 subjectId,address consumer,uint8 scope,bytes32 target,uint16 purpose,uint256 nonce,uint256 deadline)"
+        "Revoke(bytes32 subjectId,address consumer,uint8 scope,bytes32 target,uint16 purpose,uint32 version,"
+        "uint256 nonce,uint256 deadline)"
     );
     /// @notice EIP-712 type of a signed return request (a holder asking a department for its data).
     bytes32 public constant REQUEST_RETURN_TYPEHASH = keccak256(
@@ -46,11 +60,17 @@ abstract contract ConsentManager is IConsentManager, AssetRegistry, EIP712 {
     );
     /// @notice Most targets in one request or grant, and most grants one call issues.
     uint256 public constant MAX_GRANTS_PER_CALL = 32;
-    /// @notice Longest grant a request may ask for.
+    /// @notice Longest grant a request may ask for, and furthest a direct grant's expiry may lie.
     uint40 public constant MAX_GRANT_DURATION = 3650 days;
+
+    /// @dev A nonce's epoch: its top 48 bits.
+    uint256 private constant _EPOCH_SHIFT = 208;
+    /// @dev Nonce indices marked in the subject's slot (`Subject.usedNonces`).
+    uint256 private constant _SLOT_NONCES = 8;
 
     mapping(bytes32 grantId => Grant grant) private _grants;
     mapping(bytes32 requestId => AccessRequestStatus status) private _requestStatus;
+    mapping(bytes32 subjectId => mapping(uint256 wordPos => uint256 bitmap)) private _nonceWords;
     uint64 private _requestCount;
 
     /// @inheritdoc IConsentManager
@@ -71,6 +91,7 @@ abstract contract ConsentManager is IConsentManager, AssetRegistry, EIP712 {
         if (grantDuration == 0 || grantDuration > MAX_GRANT_DURATION || maxReads == 0 || expiresAt <= block.timestamp) {
             revert InvalidGrantTerms(expiresAt, maxReads);
         }
+        uint64 nonce = ++_requestCount;
         request = AccessRequest(
             subjectId,
             consumer,
@@ -81,9 +102,22 @@ abstract contract ConsentManager is IConsentManager, AssetRegistry, EIP712 {
             grantDuration,
             maxReads,
             expiresAt,
-            ++_requestCount
+            nonce
         );
-        requestId = keccak256(abi.encode(request));
+        requestId = keccak256(
+            _requestContent(
+                subjectId,
+                consumer,
+                scope,
+                keccak256(abi.encodePacked(targets)),
+                fields,
+                purpose,
+                grantDuration,
+                maxReads,
+                expiresAt,
+                nonce
+            )
+        );
         _requestStatus[requestId] = AccessRequestStatus.Open;
         emit AccessRequested(requestId, subjectId, consumer, request);
     }
@@ -91,7 +125,7 @@ abstract contract ConsentManager is IConsentManager, AssetRegistry, EIP712 {
     /// @inheritdoc IConsentManager
     function approveRequest(AccessRequest calldata request) external returns (bytes32[] memory grantIds) {
         _controlledSubject(request.subjectId, _msgSender());
-        return _approve(request);
+        return _approve(request, requestIdOf(request));
     }
 
     /// @inheritdoc IConsentManager
@@ -99,19 +133,21 @@ abstract contract ConsentManager is IConsentManager, AssetRegistry, EIP712 {
         AccessRequest calldata request,
         Authorization calldata authorization
     ) external returns (bytes32[] memory grantIds) {
-        bytes32 requestId = requestIdOf(request);
-        _useSignature(
+        bytes memory content = _requestContentOf(request);
+        bytes32 requestId = keccak256(content);
+        _useRequestSignature(
+            abi.encode(APPROVE_REQUEST_TYPEHASH, requestId),
+            content,
             request.subjectId,
-            keccak256(abi.encode(APPROVE_REQUEST_TYPEHASH, requestId, authorization.nonce, authorization.deadline)),
             authorization
         );
-        return _approve(request);
+        return _approve(request, requestId);
     }
 
     /// @inheritdoc IConsentManager
     function rejectRequest(AccessRequest calldata request, uint16 reason) external {
         _controlledSubject(request.subjectId, _msgSender());
-        _reject(request, reason);
+        _reject(request, requestIdOf(request), reason);
     }
 
     /// @inheritdoc IConsentManager
@@ -120,20 +156,21 @@ abstract contract ConsentManager is IConsentManager, AssetRegistry, EIP712 {
         uint16 reason,
         Authorization calldata authorization
     ) external {
-        bytes32 requestId = requestIdOf(request);
-        _useSignature(
+        bytes memory content = _requestContentOf(request);
+        bytes32 requestId = keccak256(content);
+        _useRequestSignature(
+            abi.encode(REJECT_REQUEST_TYPEHASH, requestId, reason),
+            content,
             request.subjectId,
-            keccak256(
-                abi.encode(REJECT_REQUEST_TYPEHASH, requestId, reason, authorization.nonce, authorization.deadline)
-            ),
             authorization
         );
-        _reject(request, reason);
+        _reject(request, requestId, reason);
     }
 
     /// @inheritdoc IConsentManager
     function cancelRequest(AccessRequest calldata request) external {
-        bytes32 requestId = _openRequest(request);
+        bytes32 requestId = requestIdOf(request);
+        _requireOpen(requestId);
         if (request.consumer != _msgSender()) revert NotRequestConsumer(requestId, _msgSender());
         _requestStatus[requestId] = AccessRequestStatus.Cancelled;
         emit AccessRequestCancelled(requestId, request.consumer);
@@ -172,11 +209,11 @@ abstract contract ConsentManager is IConsentManager, AssetRegistry, EIP712 {
     /// @inheritdoc IConsentManager
     function revoke(GrantKey calldata key) external {
         _controlledSubject(key.subjectId, _msgSender());
-        _revokeGrant(key);
+        _revokeGrant(key, 0);
     }
 
     /// @inheritdoc IConsentManager
-    function revokeBySig(GrantKey calldata key, Authorization calldata authorization) external {
+    function revokeBySig(GrantKey calldata key, uint32 version, Authorization calldata authorization) external {
         bytes32 structHash = keccak256(
             abi.encode(
                 REVOKE_TYPEHASH,
@@ -185,12 +222,13 @@ abstract contract ConsentManager is IConsentManager, AssetRegistry, EIP712 {
                 key.scope,
                 key.target,
                 key.purpose,
+                version,
                 authorization.nonce,
                 authorization.deadline
             )
         );
         _useSignature(key.subjectId, structHash, authorization);
-        _revokeGrant(key);
+        _revokeGrant(key, version);
     }
 
     /// @inheritdoc IConsentManager
@@ -218,6 +256,32 @@ abstract contract ConsentManager is IConsentManager, AssetRegistry, EIP712 {
     }
 
     /// @inheritdoc IConsentManager
+    function cancelNonces(bytes32 subjectId, uint256 wordPos, uint256 mask) external {
+        Subject storage subject = _controlledSubject(subjectId, _msgSender());
+        uint256 inWords = mask;
+        if (wordPos == uint256(subject.nonce) << (_EPOCH_SHIFT - 8)) {
+            // The epoch's first nonces live in the subject's slot; the word keeps the rest.
+            subject.usedNonces |= uint8(mask);
+            inWords = (mask >> _SLOT_NONCES) << _SLOT_NONCES;
+        }
+        if (inWords != 0) _nonceWords[subjectId][wordPos] |= inWords;
+        emit NoncesCancelled(subjectId, wordPos, mask);
+    }
+
+    /// @inheritdoc IConsentManager
+    function nonceBitmap(bytes32 subjectId, uint256 wordPos) public view returns (uint256 bitmap) {
+        Subject storage subject = _existingSubject(subjectId);
+        bitmap = _nonceWords[subjectId][wordPos];
+        if (wordPos == uint256(subject.nonce) << (_EPOCH_SHIFT - 8)) bitmap |= subject.usedNonces;
+    }
+
+    /// @inheritdoc IConsentManager
+    function isNonceUsed(bytes32 subjectId, uint256 nonce) external view returns (bool) {
+        if (nonce >> _EPOCH_SHIFT != _existingSubject(subjectId).nonce) return true;
+        return nonceBitmap(subjectId, nonce >> 8) & (1 << (nonce & 0xff)) != 0;
+    }
+
+    /// @inheritdoc IConsentManager
     function getGrant(bytes32 grantId) external view returns (Grant memory) {
         return _grants[grantId];
     }
@@ -234,7 +298,7 @@ abstract contract ConsentManager is IConsentManager, AssetRegistry, EIP712 {
 
     /// @inheritdoc IConsentManager
     function requestIdOf(AccessRequest calldata request) public pure returns (bytes32) {
-        return keccak256(abi.encode(request));
+        return keccak256(_requestContentOf(request));
     }
 
     /// @inheritdoc IConsentManager
@@ -258,8 +322,8 @@ abstract contract ConsentManager is IConsentManager, AssetRegistry, EIP712 {
         return keccak256(abi.encode(subjectId, consumer, scope, target, purpose));
     }
 
-    function _approve(AccessRequest calldata request) private returns (bytes32[] memory grantIds) {
-        bytes32 requestId = _openRequest(request);
+    function _approve(AccessRequest calldata request, bytes32 requestId) private returns (bytes32[] memory grantIds) {
+        _requireOpen(requestId);
         if (block.timestamp > request.expiresAt) revert RequestExpired(requestId, request.expiresAt);
         _requestStatus[requestId] = AccessRequestStatus.Approved;
         emit AccessRequestApproved(requestId, request.subjectId, _msgSender());
@@ -284,8 +348,8 @@ abstract contract ConsentManager is IConsentManager, AssetRegistry, EIP712 {
         }
     }
 
-    function _reject(AccessRequest calldata request, uint16 reason) private {
-        bytes32 requestId = _openRequest(request);
+    function _reject(AccessRequest calldata request, bytes32 requestId, uint16 reason) private {
+        _requireOpen(requestId);
         _requestStatus[requestId] = AccessRequestStatus.Rejected;
         emit AccessRequestRejected(requestId, request.subjectId, reason, _msgSender());
     }
@@ -294,8 +358,9 @@ abstract contract ConsentManager is IConsentManager, AssetRegistry, EIP712 {
         uint256 consumerCount = terms.consumers.length;
         uint256 targetCount = terms.targets.length;
         _checkCount(consumerCount * targetCount);
-        if (terms.maxReads == 0 || terms.expiresAt <= block.timestamp) {
-            revert InvalidGrantTerms(terms.expiresAt, terms.maxReads);
+        uint40 expiresAt = terms.expiresAt;
+        if (terms.maxReads == 0 || expiresAt <= block.timestamp || expiresAt > block.timestamp + MAX_GRANT_DURATION) {
+            revert InvalidGrantTerms(expiresAt, terms.maxReads);
         }
         for (uint256 t; t < targetCount; ++t) {
             _checkTarget(terms.subjectId, terms.scope, terms.targets[t]);
@@ -350,15 +415,18 @@ abstract contract ConsentManager is IConsentManager, AssetRegistry, EIP712 {
         );
     }
 
-    function _revokeGrant(GrantKey calldata key) private {
+    /// @dev Revokes the grant's current version; `version`, if not 0, must be it.
+    function _revokeGrant(GrantKey calldata key, uint32 version) private {
         bytes32 grantId = grantIdOf(key);
         Grant storage stored = _grants[grantId];
         if (stored.status != GrantStatus.Active) revert GrantNotActive(grantId, stored.status);
+        uint32 current = stored.version;
+        if (version != 0 && version != current) revert GrantVersionMismatch(grantId, version, current);
         stored.status = GrantStatus.Revoked;
-        emit GrantRevoked(grantId, key.subjectId, key.consumer, stored.version, _msgSender());
+        emit GrantRevoked(grantId, key.subjectId, key.consumer, current, _msgSender());
     }
 
-    /// @dev A target must be a valid asset of the holder, or a defined data type.
+    /// @dev A target must be a valid asset of the holder, or a data type and one of its issuers.
     function _checkTarget(bytes32 subjectId, GrantScope scope, bytes32 target) private view {
         if (scope == GrantScope.Asset) {
             Asset storage asset = _asset(target);
@@ -366,14 +434,15 @@ abstract contract ConsentManager is IConsentManager, AssetRegistry, EIP712 {
                 revert InvalidAssetTarget(subjectId, target);
             }
         } else {
-            uint256 dataType = uint256(target);
-            if (dataType == 0 || dataType > type(uint32).max) revert InvalidDataTypeTarget(target);
-            _requireDefinedDataType(uint32(dataType));
+            // `issuer << 32 | dataType`: the issuer must be an active department authorised for the
+            // type now, so the holder grants what that department actually returns.
+            uint256 value = uint256(target);
+            if (value >> 192 != 0) revert InvalidDataTypeTarget(target);
+            _requireIssuer(uint32(value), address(uint160(value >> 32)));
         }
     }
 
-    function _openRequest(AccessRequest calldata request) private view returns (bytes32 requestId) {
-        requestId = requestIdOf(request);
+    function _requireOpen(bytes32 requestId) private view {
         AccessRequestStatus status = _requestStatus[requestId];
         if (status != AccessRequestStatus.Open) revert RequestNotOpen(requestId, status);
     }
@@ -382,20 +451,90 @@ abstract contract ConsentManager is IConsentManager, AssetRegistry, EIP712 {
         if (count == 0 || count > MAX_GRANTS_PER_CALL) revert InvalidGrantCount(count);
     }
 
-    /// @dev Checks a controller's signature over `structHash` and consumes the holder's nonce. The
-    /// signer must be the controller now: a rotated-away key's signatures fail.
+    /// @dev What a request id is the hash of, and what a signed approval or rejection shows of the
+    /// request: its fields in order, the targets as the hash of their concatenation (EIP-712's
+    /// encoding of an array), the request's own nonce last.
+    function _requestContent(
+        bytes32 subjectId,
+        address consumer,
+        GrantScope scope,
+        bytes32 targetsHash,
+        uint64 fields,
+        uint16 purpose,
+        uint40 grantDuration,
+        uint32 maxReads,
+        uint40 expiresAt,
+        uint64 nonce
+    ) private pure returns (bytes memory) {
+        return
+            abi.encode(
+                subjectId,
+                consumer,
+                scope,
+                targetsHash,
+                fields,
+                purpose,
+                grantDuration,
+                maxReads,
+                expiresAt,
+                nonce
+            );
+    }
+
+    function _requestContentOf(AccessRequest calldata request) private pure returns (bytes memory) {
+        return
+            _requestContent(
+                request.subjectId,
+                request.consumer,
+                request.scope,
+                keccak256(abi.encodePacked(request.targets)),
+                request.fields,
+                request.purpose,
+                request.grantDuration,
+                request.maxReads,
+                request.expiresAt,
+                request.nonce
+            );
+    }
+
+    /// @dev Checks the controller's signature of an approval or a rejection: `head` (typehash, id,
+    /// and a rejection's reason), the request's `content`, then the signature's nonce and deadline.
+    function _useRequestSignature(
+        bytes memory head,
+        bytes memory content,
+        bytes32 subjectId,
+        Authorization calldata authorization
+    ) private {
+        bytes32 structHash = keccak256(
+            bytes.concat(head, content, abi.encode(authorization.nonce, authorization.deadline))
+        );
+        _useSignature(subjectId, structHash, authorization);
+    }
+
+    /// @dev Checks a controller's signature over `structHash` and spends its nonce. The signer must
+    /// be the controller now, and the nonce of this epoch and unused: a rotated-away key's
+    /// signatures fail, and so does any signature made before a hand-over, a recovery or an
+    /// `invalidateNonce`.
     function _useSignature(bytes32 subjectId, bytes32 structHash, Authorization calldata authorization) private {
         if (block.timestamp > authorization.deadline) revert SignatureExpired(authorization.deadline);
         Subject storage subject = _existingSubject(subjectId);
-        uint48 nonce = subject.nonce;
-        if (authorization.nonce != nonce) revert InvalidSubjectNonce(subjectId, nonce);
+        uint256 nonce = authorization.nonce;
+        uint48 epoch = subject.nonce;
+        if (nonce >> _EPOCH_SHIFT != epoch) revert NonceEpochMismatch(subjectId, nonce, epoch);
+        uint256 bit = 1 << (nonce & 0xff);
+        if (nonce & ((1 << _EPOCH_SHIFT) - 1) < _SLOT_NONCES) {
+            uint8 used = subject.usedNonces;
+            if (used & bit != 0) revert NonceUsed(subjectId, nonce);
+            subject.usedNonces = used | uint8(bit);
+        } else {
+            mapping(uint256 wordPos => uint256 bitmap) storage words = _nonceWords[subjectId];
+            uint256 word = words[nonce >> 8];
+            if (word & bit != 0) revert NonceUsed(subjectId, nonce);
+            words[nonce >> 8] = word | bit;
+        }
         address controller = subject.controller;
         if (!SignatureChecker.isValidSignatureNow(controller, _hashTypedDataV4(structHash), authorization.signature)) {
             revert InvalidSignature(subjectId, controller);
-        }
-        // Cannot overflow: one increment per signed act, 2^48 of them is beyond any holder.
-        unchecked {
-            subject.nonce = nonce + 1;
         }
     }
 }

@@ -3,7 +3,6 @@ pragma solidity 0.8.30;
 
 import {AccessManaged} from "@openzeppelin/contracts/access/manager/AccessManaged.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {Multicall} from "@openzeppelin/contracts/utils/Multicall.sol";
 
 import {AccessLog} from "./AccessLog.sol";
 import {AssetRegistry} from "./AssetRegistry.sol";
@@ -19,7 +18,10 @@ import {SubjectRegistry} from "./SubjectRegistry.sol";
 /// account access and a call to each.
 /// Governance is an OpenZeppelin AccessManager (see `DataSafeAccessManager`): it decides which
 /// role may call each restricted function, and with what delay.
-contract DataSafe is AccessLog, Multicall {
+/// @dev The runtime code must stay under EIP-170's 24,576 bytes, which Besu enforces: after readable
+/// approvals, unordered nonces and field-level consent it no longer had room for OpenZeppelin's
+/// Multicall (491 bytes); callers batch by sending transactions pipelined instead.
+contract DataSafe is AccessLog {
     /// @param authority the AccessManager that governs restricted functions
     /// @param catalog the data catalog
     /// @param initialRecoveryDelay seconds between the start and the completion of a key recovery

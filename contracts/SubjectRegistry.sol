@@ -7,9 +7,9 @@ import {MemberDirectory} from "./MemberDirectory.sol";
 
 /// @title Subject registry
 /// @notice See {ISubjectRegistry}.
-/// @dev A subject is one storage slot (controller, registration time, signature nonce), so every
-/// act for a subject checks its controller with one read and a signed act bumps the nonce in the
-/// slot it has just read.
+/// @dev A subject is one storage slot (controller, registration time, signature epoch and the
+/// epoch's first eight nonces), so every act for a subject checks its controller with one read,
+/// and a signed act using one of those nonces marks it in the slot it has just read.
 abstract contract SubjectRegistry is ISubjectRegistry, MemberDirectory {
     /// @notice The longest recovery delay governance may set.
     uint32 public constant MAX_RECOVERY_DELAY = 90 days;
@@ -154,10 +154,11 @@ abstract contract SubjectRegistry is ISubjectRegistry, MemberDirectory {
         emit NonceInvalidated(subjectId, nonce);
     }
 
-    /// @dev Moves the subject's nonce on, which kills every signature made at the old one.
+    /// @dev Moves the subject's signature epoch on, which kills every signature made in the old
+    /// one: signed nonces carry their epoch. The new epoch's nonces are all unused.
     function _bumpNonce(Subject storage subject) private returns (uint48 nonce) {
         nonce = subject.nonce + 1;
-        subject.nonce = nonce;
+        (subject.nonce, subject.usedNonces) = (nonce, 0);
     }
 
     function _cancelRecovery(bytes32 subjectId, address by) private {

@@ -33,6 +33,7 @@ import {
   discloseFields,
   newSalt,
   fieldMask,
+  parseDataTypeTarget,
   payloadPointerOf,
 } from "../sdk/index.js";
 import {
@@ -531,7 +532,10 @@ const { request } = await (
   await bank.consent.requestAccess({
     subjectId: citizenId,
     scope: "DataType",
-    targets: [dataTypeTarget(8), dataTypeTarget(1)],
+    targets: [
+      dataTypeTarget(departmentSigners.housingFund.address, 8),
+      dataTypeTarget(departmentSigners.publicSecurity.address, 1),
+    ],
     purpose: Purpose.PersonalLoan,
     grantDuration: 7 * 24 * 60 * 60,
     maxReads: 1,
@@ -545,7 +549,7 @@ say(
 const [pending] = (await app.events.requestsOf(citizenId)).filter((r) => r.status === "Open");
 say(
   `The citizen's safe-box app finds it in the chain's events: "${pending.consumerName} asks for ` +
-    `${pending.request.targets.map((t) => titleOf(Number(t)).toLowerCase()).join(" and ")}, ` +
+    `${pending.request.targets.map((t) => titleOf(parseDataTypeTarget(t).dataType).toLowerCase()).join(" and ")}, ` +
     `for ${PURPOSES[pending.request.purpose]}, ${pending.request.maxReads} read each within ` +
     `${pending.request.grantDuration / 86400} days; answer by ${time(pending.request.expiresAt)}."`,
 );
@@ -560,7 +564,9 @@ say(
 const approved = await (await app.consent.approveBySig(request, approval)).wait();
 say(
   `The safe-box app submits the signature and pays for it. ${approved.grants.length} grants are issued: ` +
-    approved.grants.map((g) => `${titleOf(Number(g.key.target)).toLowerCase()} (${short(g.grantId)})`).join(" and ") +
+    approved.grants
+      .map((g) => `${titleOf(parseDataTypeTarget(g.key.target).dataType).toLowerCase()} (${short(g.grantId)})`)
+      .join(" and ") +
     `, each for ${approved.grants[0].maxReads} read, until ${time(approved.grants[0].expiresAt)}.`,
 );
 say(`The phone's balance is still ${formatEther(await ethers.provider.getBalance(phone.address))} ETH.`);
@@ -746,7 +752,7 @@ const typeOfAsset = new Map((await app.events.assetsOf(citizenId)).map((a) => [a
 for (const g of await app.events.grantsOf(citizenId)) {
   const what =
     g.key.scope === "DataType"
-      ? `whichever ${titleOf(Number(g.key.target)).toLowerCase()} record is current`
+      ? `whichever ${titleOf(parseDataTypeTarget(g.key.target).dataType).toLowerCase()} record is current`
       : `that one ${titleOf(typeOfAsset.get(g.key.target) ?? 0).toLowerCase()} record`;
   say(
     `${g.consumerName}'s grant covers ${what}, for ${PURPOSES[g.key.purpose]}: ${g.reads} of ${g.maxReads} ` +

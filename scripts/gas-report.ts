@@ -38,7 +38,14 @@ const GOALS: Record<string, number> = {
   revoke: 30_000,
 };
 
-const { ethers, ignition } = await network.create();
+/**
+ * The chain starts at a fixed date so every expiry below is valid whatever the clock says; grants
+ * may run at most MAX_GRANT_DURATION (ten years) ahead, so they end at GRANT_EXPIRY.
+ */
+const START_DATE = "2025-06-01T00:00:00Z";
+const GRANT_EXPIRY = 1_893_456_000; // 2030-01-01
+
+const { ethers, ignition } = await network.create({ override: { initialDate: START_DATE } });
 const [admin, operator, memberAdmin, catalogAdmin, regulator, authority, dept, bank, school, holder, relayer, newKey] =
   await ethers.getSigners();
 
@@ -178,7 +185,12 @@ const sign = (signer: Signer, types: Record<string, TypedDataField[]>, value: Re
 const typesOf = (primaryType: PrimaryType): Record<string, TypedDataField[]> => ({
   [primaryType]: TYPES[primaryType].map((field) => ({ ...field })),
 });
-const nonceOf = async () => (await ds.getSubject(subject)).nonce;
+/**
+ * Signature nonces in the order the SDK hands them out: the epoch's first eight live in the
+ * subject's slot, which a signed act reads anyway; the 9th (index 8) and later in bitmap words.
+ */
+let nextIndex = 0n;
+const nextNonce = () => nextIndex++;
 
 const requestOf = async (targets: string[], purpose: number) => {
   const [, result] = await ds
@@ -211,8 +223,15 @@ const requestOf = async (targets: string[], purpose: number) => {
   const { tx, request } = await requestOf([fundId], 2);
   await tx;
   const requestId = await ds.requestIdOf(request);
-  const nonce = await nonceOf();
-  const signature = await sign(holder, typesOf("ApproveAccessRequest"), { requestId, nonce, deadline: FAR_FUTURE });
+  const nonce = nextNonce();
+  const { nonce: requestNonce, ...content } = request;
+  const signature = await sign(holder, typesOf("ApproveAccessRequest"), {
+    requestId,
+    ...content,
+    requestNonce,
+    nonce,
+    deadline: FAR_FUTURE,
+  });
   await gasOf(
     "approveRequestBySig (1 asset)",
     ds.connect(relayer).approveRequestBySig(request, { nonce, deadline: FAR_FUTURE, signature }),
@@ -230,7 +249,7 @@ const terms = (consumers: string[], scope: number, targets: string[], purpose: n
   targets,
   fields: 0,
   purpose,
-  expiresAt: FAR_FUTURE,
+  expiresAt: GRANT_EXPIRY,
   maxReads,
 });
 await gasOf(
@@ -239,21 +258,28 @@ await gasOf(
 );
 await gasOf(
   "grant (1 consumer, 1 data type)",
-  ds.connect(holder).grant(terms([school.address], Scope.DataType, [dataTypeTarget(2)], 7)),
+  ds.connect(holder).grant(terms([school.address], Scope.DataType, [dataTypeTarget(dept.address, 2)], 7)),
 );
 await gasOf(
   "grant (2 consumers, 2 assets)",
   ds.connect(holder).grant(terms([school.address, bank.address], Scope.Asset, [registerId, fundId], 8)),
 );
-{
-  const t = terms([school.address], Scope.Asset, [fundId], 9);
-  const nonce = await nonceOf();
+const grantBySig = async (name: string, t: ReturnType<typeof terms>, nonce: bigint) => {
   const signature = await sign(holder, typesOf("Grant"), { ...t, nonce, deadline: FAR_FUTURE });
-  await gasOf(
-    "grantBySig (1 consumer, 1 asset)",
-    ds.connect(relayer).grantBySig(t, { nonce, deadline: FAR_FUTURE, signature }),
-  );
-}
+  await gasOf(name, ds.connect(relayer).grantBySig(t, { nonce, deadline: FAR_FUTURE, signature }));
+};
+await grantBySig("grantBySig (1 consumer, 1 asset)", terms([school.address], Scope.Asset, [fundId], 9), nextNonce());
+// After eight signed acts in an epoch, nonces live in bitmap words: the first in a word writes a new slot.
+nextIndex = 8n;
+await grantBySig("grantBySig, 9th nonce (new word)", terms([school.address], Scope.Asset, [fundId], 10), nextNonce());
+await grantBySig(
+  "grantBySig, 10th nonce (word in use)",
+  terms([school.address], Scope.Asset, [fundId], 11),
+  nextNonce(),
+);
+nextIndex = 2n;
+await gasOf("cancelNonces (one nonce)", ds.connect(holder).cancelNonces(subject, 0, 1n << 7n));
+await gasOf("cancelNonces (a word)", ds.connect(holder).cancelNonces(subject, 2, (1n << 256n) - 1n));
 
 // --- access log --------------------------------------------------------------------------------
 await gasOf("recordAccess (asset grant)", ds.connect(school).recordAccess(keyOf(register), Scope.Asset, 7, 0));
@@ -263,9 +289,9 @@ await gasOf("recordOutcome", ds.connect(school).recordOutcome(grantKey, 1, 1, 1,
 await gasOf("revoke", ds.connect(holder).revoke(grantKey));
 {
   const key = { subjectId: subject, consumer: school.address, scope: Scope.Asset, target: fundId, purpose: 9 };
-  const nonce = await nonceOf();
-  const signature = await sign(holder, typesOf("Revoke"), { ...key, nonce, deadline: FAR_FUTURE });
-  await gasOf("revokeBySig", ds.connect(relayer).revokeBySig(key, { nonce, deadline: FAR_FUTURE, signature }));
+  const nonce = nextNonce();
+  const signature = await sign(holder, typesOf("Revoke"), { ...key, version: 1, nonce, deadline: FAR_FUTURE });
+  await gasOf("revokeBySig", ds.connect(relayer).revokeBySig(key, 1, { nonce, deadline: FAR_FUTURE, signature }));
 }
 
 // --- keys and supervision ----------------------------------------------------------------------

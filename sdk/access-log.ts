@@ -35,7 +35,8 @@ export class AccessLog {
       () => this.#ctx.dataSafe.recordAccess(read.asset, read.scopeValue, read.purpose, read.fields),
       (receipt) => {
         const { args } = eventIn(receipt, this.#ctx.dataSafe, this.#ctx.dataSafe.getEvent("AccessRecorded"));
-        const target = read.scope === "Asset" ? assetIdOf(read.asset) : dataTypeTarget(read.asset.dataType);
+        const target =
+          read.scope === "Asset" ? assetIdOf(read.asset) : dataTypeTarget(read.asset.issuer, read.asset.dataType);
         return {
           accessId: args.accessId,
           grantId: args.grantId,

@@ -6,6 +6,7 @@ import { type AccessRequestStatus, DEFAULT_SIGNATURE_LIFETIME, enumName, enumVal
 import type { Context } from "./context.js";
 import { DomainMismatchError } from "./errors.js";
 import { grantIdOf, requestIdOf } from "./ids.js";
+import { FULL_WORD, nonceParts, nonceWordOf } from "./nonces.js";
 import {
   type GrantKeyInput,
   type GrantTermsInput,
@@ -31,7 +32,15 @@ import {
   requestReturnTypedData,
   revokeTypedData,
 } from "./typed-data.js";
-import type { AccessRequest, Authorization, Grant, GrantKey, Hex, IssuedGrant } from "./types.js";
+import type {
+  AccessRequest,
+  Authorization,
+  Grant,
+  GrantKey,
+  Hex,
+  IssuedGrant,
+  RevocationAuthorization,
+} from "./types.js";
 
 /** Anything that signs EIP-712 data: an ethers Wallet (no provider needed), a HardhatEthersSigner... */
 export interface TypedDataSigner {
@@ -42,9 +51,9 @@ export interface TypedDataSigner {
   ): Promise<string>;
 }
 
-/** Nonce and deadline of a signature; read from the chain when not given. */
+/** Nonce and deadline of a signature; chosen from the chain when not given. */
 export interface SignOptions {
-  /** Default: the holder's current nonce. */
+  /** Default: `nextNonce(subjectId)`, an unused nonce of the current epoch this client has not handed out. */
   nonce?: bigint | number;
   /** Default: the chain's time plus an hour. */
   deadline?: bigint | number;
@@ -64,6 +73,8 @@ export interface GrantsIssued {
  */
 export class Consent {
   readonly #ctx: Context;
+  /** Nonces this client handed out for signatures, by subject: not handed out twice. */
+  readonly #reserved = new Map<Hex, Set<bigint>>();
 
   constructor(ctx: Context) {
     this.#ctx = ctx;
@@ -124,7 +135,7 @@ export class Consent {
     const struct = accessRequestStruct(request);
     return this.#ctx.write(
       "approveRequestBySig",
-      () => this.#ctx.dataSafe.approveRequestBySig(struct, authorization),
+      () => this.#ctx.dataSafe.approveRequestBySig(struct, authorizationStruct(authorization)),
       (receipt) => ({ requestId: requestIdOf(request), ...this.#grants(receipt) }),
     );
   }
@@ -148,7 +159,8 @@ export class Consent {
     const code = uint("reason", reason, 16);
     return this.#ctx.write(
       "rejectRequestBySig",
-      () => this.#ctx.dataSafe.rejectRequestBySig(accessRequestStruct(request), code, authorization),
+      () =>
+        this.#ctx.dataSafe.rejectRequestBySig(accessRequestStruct(request), code, authorizationStruct(authorization)),
       () => ({ requestId: requestIdOf(request) }),
     );
   }
@@ -180,7 +192,7 @@ export class Consent {
     const terms = grantTermsStruct(grantTermsOf(input));
     return this.#ctx.write(
       "grantBySig",
-      () => this.#ctx.dataSafe.grantBySig(terms, authorization),
+      () => this.#ctx.dataSafe.grantBySig(terms, authorizationStruct(authorization)),
       (receipt) => this.#grants(receipt),
     );
   }
@@ -195,17 +207,73 @@ export class Consent {
     );
   }
 
-  /** Revokes a grant with the controller's signature (see `signRevocation`). Anyone may relay. */
+  /**
+   * Revokes a grant with the controller's signature (see `signRevocation`, whose result carries the
+   * version signed for). Anyone may relay.
+   */
   async revokeBySig(
     key: GrantKeyInput,
-    authorization: Authorization,
+    authorization: RevocationAuthorization,
   ): Promise<PendingTransaction<{ grantId: Hex; version: number }>> {
     const k = grantKeyOf(key);
+    const version = uint("version", authorization.version, 32);
     return this.#ctx.write(
       "revokeBySig",
-      () => this.#ctx.dataSafe.revokeBySig(grantKeyStruct(k), authorization),
+      () => this.#ctx.dataSafe.revokeBySig(grantKeyStruct(k), version, authorizationStruct(authorization)),
       (receipt) => this.#revoked(receipt),
     );
+  }
+
+  /**
+   * An unused nonce for a new signature of the holder: the lowest index of the current epoch that
+   * is neither used nor cancelled on chain, nor handed out before by this client. Signatures made
+   * with nonces from here can be relayed in any order.
+   */
+  async nextNonce(subjectId: Hex): Promise<bigint> {
+    const id = bytes32("subjectId", subjectId);
+    const ds = this.#ctx.dataSafe;
+    const epoch = (await this.#ctx.read("getSubject", () => ds.getSubject(id))).nonce;
+    const reserved = this.#reserved.get(id) ?? new Set<bigint>();
+    this.#reserved.set(id, reserved);
+    for (let word = 0n; ; word++) {
+      const wordPos = nonceWordOf(epoch, word);
+      const used = await this.#ctx.read("nonceBitmap", () => ds.nonceBitmap(id, wordPos));
+      for (let bit = 0n; bit < 256n; bit++) {
+        const nonce = (wordPos << 8n) | bit;
+        if (((used >> bit) & 1n) === 0n && !reserved.has(nonce)) {
+          reserved.add(nonce);
+          return nonce;
+        }
+      }
+    }
+  }
+
+  /** Whether a signature carrying `nonce` can no longer be used (used, cancelled, or of another epoch). */
+  async isNonceUsed(subjectId: Hex, nonce: bigint | number): Promise<boolean> {
+    const id = bytes32("subjectId", subjectId);
+    const n = BigInt(nonce);
+    nonceParts(n);
+    return this.#ctx.read("isNonceUsed", () => this.#ctx.dataSafe.isNonceUsed(id, n));
+  }
+
+  /**
+   * Cancels one outstanding signature by its nonce, so nobody can relay it. Caller: the controller.
+   * @example await (await phoneClient.consent.cancelNonce(subjectId, authorization.nonce)).wait();
+   */
+  async cancelNonce(
+    subjectId: Hex,
+    nonce: bigint | number,
+  ): Promise<PendingTransaction<{ wordPos: bigint; mask: bigint }>> {
+    const { wordPos, bit } = nonceParts(nonce);
+    return this.#cancel(subjectId, wordPos, 1n << BigInt(bit));
+  }
+
+  /** Cancels every nonce of a word (256 of them: `nonceParts(nonce).wordPos`). Caller: the controller. */
+  async cancelNonceWord(
+    subjectId: Hex,
+    wordPos: bigint,
+  ): Promise<PendingTransaction<{ wordPos: bigint; mask: bigint }>> {
+    return this.#cancel(subjectId, nonceParts(wordPos << 8n).wordPos, FULL_WORD);
   }
 
   /**
@@ -219,7 +287,7 @@ export class Consent {
     options: SignOptions = {},
   ): Promise<Authorization> {
     const terms = await this.#signatureTerms(request.subjectId, options);
-    return sign(signer, approveRequestTypedData(await this.domain(), requestIdOf(request), terms), terms);
+    return sign(signer, approveRequestTypedData(await this.domain(), request, terms), terms);
   }
 
   /** Has the holder's controller sign the rejection of `request`. */
@@ -230,11 +298,7 @@ export class Consent {
     options: SignOptions = {},
   ): Promise<Authorization> {
     const terms = await this.#signatureTerms(request.subjectId, options);
-    return sign(
-      signer,
-      rejectRequestTypedData(await this.domain(), requestIdOf(request), uint("reason", reason, 16), terms),
-      terms,
-    );
+    return sign(signer, rejectRequestTypedData(await this.domain(), request, uint("reason", reason, 16), terms), terms);
   }
 
   /** Has the holder's controller sign a direct grant; relay it with `grantBySig(input, authorization)`. */
@@ -244,11 +308,20 @@ export class Consent {
     return sign(signer, grantTypedData(await this.domain(), grant, terms), terms);
   }
 
-  /** Has the holder's controller sign a revocation; relay it with `revokeBySig(key, authorization)`. */
-  async signRevocation(signer: TypedDataSigner, key: GrantKeyInput, options: SignOptions = {}): Promise<Authorization> {
+  /**
+   * Has the holder's controller sign the revocation of the grant's current version (or of
+   * `options.version`; 0 = whichever is current when relayed); relay it with
+   * `revokeBySig(key, authorization)`. A renewal made after signing is not revoked by it.
+   */
+  async signRevocation(
+    signer: TypedDataSigner,
+    key: GrantKeyInput,
+    options: SignOptions & { version?: number } = {},
+  ): Promise<RevocationAuthorization> {
     const k = grantKeyOf(key);
+    const version = uint("version", options.version ?? (await this.grantOf(k)).version, 32);
     const terms = await this.#signatureTerms(k.subjectId, options);
-    return sign(signer, revokeTypedData(await this.domain(), k, terms), terms);
+    return { ...(await sign(signer, revokeTypedData(await this.domain(), k, version, terms), terms)), version };
   }
 
   /**
@@ -319,10 +392,25 @@ export class Consent {
   }
 
   async #signatureTerms(subjectId: Hex, options: SignOptions): Promise<SignatureTerms> {
-    const id = bytes32("subjectId", subjectId);
-    const nonce = options.nonce ?? (await this.#ctx.read("getSubject", () => this.#ctx.dataSafe.getSubject(id))).nonce;
+    const nonce = options.nonce ?? (await this.nextNonce(subjectId));
     const deadline = options.deadline ?? (await this.#ctx.now()) + DEFAULT_SIGNATURE_LIFETIME;
     return { nonce: BigInt(nonce), deadline: BigInt(deadline) };
+  }
+
+  async #cancel(
+    subjectId: Hex,
+    wordPos: bigint,
+    mask: bigint,
+  ): Promise<PendingTransaction<{ wordPos: bigint; mask: bigint }>> {
+    const id = bytes32("subjectId", subjectId);
+    return this.#ctx.write(
+      "cancelNonces",
+      () => this.#ctx.dataSafe.cancelNonces(id, wordPos, mask),
+      (receipt) => {
+        const { args } = eventIn(receipt, this.#ctx.dataSafe, this.#ctx.dataSafe.getEvent("NoncesCancelled"));
+        return { wordPos: args.wordPos, mask: args.mask };
+      },
+    );
   }
 
   #grants(receipt: TransactionReceipt): GrantsIssued {
@@ -366,6 +454,11 @@ export function accessRequestOf(r: AccessRequestStructOutput): AccessRequest {
     expiresAt: Number(r.expiresAt),
     nonce: r.nonce,
   };
+}
+
+/** The ABI tuple of an authorization (without the SDK's extras, such as a revocation's version). */
+function authorizationStruct(a: Authorization): Authorization {
+  return { nonce: a.nonce, deadline: a.deadline, signature: a.signature };
 }
 
 async function sign(signer: TypedDataSigner, p: TypedDataPayload, terms: SignatureTerms): Promise<Authorization> {

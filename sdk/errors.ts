@@ -131,6 +131,23 @@ export class AccessDeniedError extends ContractRevertedError<"AccessDenied"> {
   }
 }
 
+/** The custom errors by which the contract refuses a holder's signature. */
+export const SIGNATURE_REFUSALS = ["InvalidSignature", "NonceUsed", "NonceEpochMismatch", "SignatureExpired"] as const;
+export type SignatureRefusal = (typeof SIGNATURE_REFUSALS)[number];
+
+/**
+ * A holder's signature was refused and can never be used as it is: another signer or other content
+ * (`InvalidSignature`), a nonce used or cancelled (`NonceUsed`), signed before a hand-over, recovery
+ * or `invalidateNonce` (`NonceEpochMismatch`), or past its deadline (`SignatureExpired`). The holder
+ * signs again; `errorName` and `args` say which.
+ */
+export class SignatureRefusedError extends ContractRevertedError<SignatureRefusal> {
+  constructor(options: ContractRevertedErrorOptions<SignatureRefusal>) {
+    super(options);
+    this.name = "SignatureRefusedError";
+  }
+}
+
 /** A call reverted with data that no ABI of the suite decodes (or with none at all). */
 export class UnknownRevertError extends DataSafeError {
   /** The raw revert data, `0x` if the revert carried none. */

@@ -84,6 +84,8 @@ export {
   EventNotFoundError,
   InvalidInputError,
   LogQueryError,
+  SIGNATURE_REFUSALS,
+  SignatureRefusedError,
   SignerRequiredError,
   TransactionFailedError,
   UnknownRevertError,
@@ -91,6 +93,7 @@ export {
   type LogQueryFailure,
   type RevertArgs,
   type RevertName,
+  type SignatureRefusal,
 } from "./errors.js";
 export { decodeRevert, decodeRevertData } from "./revert.js";
 
@@ -149,8 +152,17 @@ export {
 } from "./typed-data.js";
 
 export { MAX_FIELDS, WHOLE_RECORD, coversFields, fieldMask, fieldNamesOf } from "./fields.js";
+export { EPOCH_SHIFT, FULL_WORD, nonceOf, nonceParts, nonceWordOf, type NonceParts } from "./nonces.js";
 
-export { accessIdOf, assetIdOf, dataTypeTarget, grantIdOf, requestIdOf, subjectTagOf } from "./ids.js";
+export {
+  accessIdOf,
+  assetIdOf,
+  dataTypeTarget,
+  grantIdOf,
+  parseDataTypeTarget,
+  requestIdOf,
+  subjectTagOf,
+} from "./ids.js";
 
 export {
   DEFAULTS,
@@ -203,5 +215,6 @@ export type {
   Member,
   Recovery,
   ReturnRequest,
+  RevocationAuthorization,
   Subject,
 } from "./types.js";

@@ -44,7 +44,7 @@ export interface RequestAccessInput {
   subjectId: Hex;
   /** Default `"Asset"`. */
   scope?: GrantScope;
-  /** Asset ids, or `dataTypeTarget(id)` for a data-type request. */
+  /** Asset ids, or `dataTypeTarget(issuer, dataType)` for a data-type request. */
   targets: Hex[];
   /** Fields asked for (`fieldMask(schemaFields, names)`); default 0n = whole record. */
   fields?: bigint | number;

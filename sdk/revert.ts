@@ -8,6 +8,8 @@ import {
   type DataSafeError,
   type RevertArgs,
   type RevertName,
+  SIGNATURE_REFUSALS,
+  SignatureRefusedError,
   TransactionFailedError,
   UnknownRevertError,
 } from "./errors.js";
@@ -102,6 +104,9 @@ export function decodeRevertData(data: string, action: string, cause?: unknown):
   };
   if (known.name === "AccessDenied") {
     return new AccessDeniedError(options as unknown as ConstructorParameters<typeof AccessDeniedError>[0]);
+  }
+  if ((SIGNATURE_REFUSALS as readonly string[]).includes(known.name)) {
+    return new SignatureRefusedError(options as unknown as ConstructorParameters<typeof SignatureRefusedError>[0]);
   }
   return new ContractRevertedError(options);
 }

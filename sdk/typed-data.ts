@@ -1,18 +1,22 @@
 import { type TypedDataDomain, type TypedDataField, TypedDataEncoder, id, verifyTypedData } from "ethers";
 
 import { EIP712_NAME, EIP712_VERSION, enumValue } from "./constants.js";
-import type { Address, GrantKey, GrantTerms, Hex } from "./types.js";
+import { requestIdOf } from "./ids.js";
+import type { AccessRequest, Address, GrantKey, GrantTerms, Hex } from "./types.js";
 
 /**
  * The EIP-712 messages a holder signs, as plain data any wallet signs: ethers
  * `signer.signTypedData(domain, types, message)`, MetaMask's `eth_signTypedData_v4`, a hardware
- * wallet. They mirror the typehashes of contracts/ConsentManager.sol; `typeHashOf` recomputes them
- * so a test can hold both sides together.
+ * wallet. Each carries what the holder decides as flat fields a wallet displays: an approval or a
+ * rejection shows the request's whole content (consumer, scope, targets, fields, purpose, grant
+ * duration, reads, expiry) beside its id, which the contract recomputes from that content. They
+ * mirror the typehashes of contracts/ConsentManager.sol; `typeHashOf` recomputes them so a test can
+ * hold both sides together.
  */
 
 /** The fields every signed holder act ends with. */
 export interface SignatureTerms {
-  /** The holder's current nonce (`subjects.nonceOf(subjectId)`). */
+  /** An unused nonce of the holder's current epoch (`consent.nextNonce(subjectId)`, see nonces.ts). */
   nonce: bigint | number;
   /** Unix seconds after which the contract refuses the signature. */
   deadline: bigint | number;
@@ -30,12 +34,32 @@ export interface TypedDataPayload<M extends Record<string, unknown> = Record<str
 export const TYPES = {
   ApproveAccessRequest: [
     { name: "requestId", type: "bytes32" },
+    { name: "subjectId", type: "bytes32" },
+    { name: "consumer", type: "address" },
+    { name: "scope", type: "uint8" },
+    { name: "targets", type: "bytes32[]" },
+    { name: "fields", type: "uint64" },
+    { name: "purpose", type: "uint16" },
+    { name: "grantDuration", type: "uint40" },
+    { name: "maxReads", type: "uint32" },
+    { name: "expiresAt", type: "uint40" },
+    { name: "requestNonce", type: "uint64" },
     { name: "nonce", type: "uint256" },
     { name: "deadline", type: "uint256" },
   ],
   RejectAccessRequest: [
     { name: "requestId", type: "bytes32" },
     { name: "reason", type: "uint16" },
+    { name: "subjectId", type: "bytes32" },
+    { name: "consumer", type: "address" },
+    { name: "scope", type: "uint8" },
+    { name: "targets", type: "bytes32[]" },
+    { name: "fields", type: "uint64" },
+    { name: "purpose", type: "uint16" },
+    { name: "grantDuration", type: "uint40" },
+    { name: "maxReads", type: "uint32" },
+    { name: "expiresAt", type: "uint40" },
+    { name: "requestNonce", type: "uint64" },
     { name: "nonce", type: "uint256" },
     { name: "deadline", type: "uint256" },
   ],
@@ -57,6 +81,7 @@ export const TYPES = {
     { name: "scope", type: "uint8" },
     { name: "target", type: "bytes32" },
     { name: "purpose", type: "uint16" },
+    { name: "version", type: "uint32" },
     { name: "nonce", type: "uint256" },
     { name: "deadline", type: "uint256" },
   ],
@@ -92,27 +117,30 @@ export function typeHashOf(primaryType: PrimaryType): Hex {
 }
 
 /**
- * The approval of an access request, signed by the holder's controller.
+ * The approval of an access request, signed by the holder's controller: the request's content, as
+ * the wallet shows it, and its id.
  * @example
- * const payload = approveRequestTypedData(domain, requestId, { nonce, deadline });
+ * const payload = approveRequestTypedData(domain, request, { nonce, deadline });
  * const signature = await phone.signTypedData(payload.domain, payload.types, payload.message);
  */
 export function approveRequestTypedData(
   domain: TypedDataDomain,
-  requestId: Hex,
+  request: AccessRequest,
   terms: SignatureTerms,
 ): TypedDataPayload {
-  return payload(domain, "ApproveAccessRequest", { requestId, nonce: terms.nonce, deadline: terms.deadline });
+  const { requestId, ...content } = requestMessage(request);
+  return payload(domain, "ApproveAccessRequest", { requestId, ...content, ...signatureFields(terms) });
 }
 
-/** The rejection of an access request, signed by the holder's controller. */
+/** The rejection of an access request, signed by the holder's controller: the reason and the request. */
 export function rejectRequestTypedData(
   domain: TypedDataDomain,
-  requestId: Hex,
+  request: AccessRequest,
   reason: number,
   terms: SignatureTerms,
 ): TypedDataPayload {
-  return payload(domain, "RejectAccessRequest", { requestId, reason, nonce: terms.nonce, deadline: terms.deadline });
+  const { requestId, ...content } = requestMessage(request);
+  return payload(domain, "RejectAccessRequest", { requestId, reason, ...content, ...signatureFields(terms) });
 }
 
 /** A direct grant, signed by the holder's controller. */
@@ -131,14 +159,23 @@ export function grantTypedData(domain: TypedDataDomain, grant: GrantTerms, terms
   });
 }
 
-/** The revocation of a grant, signed by the holder's controller. */
-export function revokeTypedData(domain: TypedDataDomain, key: GrantKey, terms: SignatureTerms): TypedDataPayload {
+/**
+ * The revocation of a grant's `version` (the one the holder sees; 0 = whichever is current when
+ * relayed), signed by the holder's controller.
+ */
+export function revokeTypedData(
+  domain: TypedDataDomain,
+  key: GrantKey,
+  version: number,
+  terms: SignatureTerms,
+): TypedDataPayload {
   return payload(domain, "Revoke", {
     subjectId: key.subjectId,
     consumer: key.consumer,
     scope: enumValue("GrantScope", key.scope),
     target: key.target,
     purpose: key.purpose,
+    version,
     nonce: terms.nonce,
     deadline: terms.deadline,
   });
@@ -171,6 +208,27 @@ export function hashTypedData(p: TypedDataPayload): Hex {
 /** The address that signed a payload (an EOA signature; a contract wallet is checked on chain). */
 export function recoverTypedDataSigner(p: TypedDataPayload, signature: Hex): Address {
   return verifyTypedData(p.domain, p.types, p.message, signature);
+}
+
+/** The id and content of a request, as approvals and rejections show them. */
+function requestMessage(request: AccessRequest) {
+  return {
+    requestId: requestIdOf(request),
+    subjectId: request.subjectId,
+    consumer: request.consumer,
+    scope: enumValue("GrantScope", request.scope),
+    targets: request.targets,
+    fields: request.fields,
+    purpose: request.purpose,
+    grantDuration: request.grantDuration,
+    maxReads: request.maxReads,
+    expiresAt: request.expiresAt,
+    requestNonce: request.nonce,
+  };
+}
+
+function signatureFields(terms: SignatureTerms) {
+  return { nonce: terms.nonce, deadline: terms.deadline };
 }
 
 function typesOf(primaryType: PrimaryType): Record<string, TypedDataField[]> {

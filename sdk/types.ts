@@ -55,7 +55,7 @@ export interface Subject {
   /** The key that acts for the subject; the zero address if unregistered. */
   controller: Address;
   registeredAt: number;
-  /** The nonce the controller's next EIP-712 signature must carry. */
+  /** The signature epoch: the top 48 bits of every nonce the controller's signatures carry now. */
   nonce: number;
 }
 
@@ -101,7 +101,7 @@ export interface AccessRequest {
   subjectId: Hex;
   consumer: Address;
   scope: GrantScope;
-  /** Asset ids, or data type ids as bytes32 (`dataTypeTarget`). */
+  /** Asset ids, or one department's data type (`dataTypeTarget(issuer, dataType)`). */
   targets: Hex[];
   /** Fields asked for: bit i = the i-th field of the type's schema (`fieldMask`); 0n = whole record. */
   fields: bigint;
@@ -149,9 +149,16 @@ export interface Grant {
 
 /** A controller's EIP-712 signature of a holder act, ready to be relayed by anyone. */
 export interface Authorization {
+  /** `epoch << 208 | index` (see nonces.ts): unused, of the holder's current epoch. */
   nonce: bigint;
   deadline: bigint;
   signature: Hex;
+}
+
+/** A signed revocation: the signature and the grant version it revokes. */
+export interface RevocationAuthorization extends Authorization {
+  /** The grant version signed for; 0 = whichever is current when relayed. */
+  version: number;
 }
 
 /** A grant issued or renewed, as its `GrantIssued` event tells it. */

@@ -15,8 +15,20 @@ import {
 /// @notice Holders decide who uses their data. A consumer (bank, school...) asks a holder for
 /// consent with an access request; the holder approves it (which issues the grants), rejects it,
 /// or lets it expire; the consumer can cancel it. A holder can also grant directly. A grant names
-/// the holder, the consumer, one asset or one data type, a purpose, the fields it covers, an expiry
-/// and a maximum number of reads (1 = burn after reading), and the holder can revoke it at any time.
+/// the holder, the consumer, one asset or one data type from one issuer, a purpose, the fields it
+/// covers, an expiry (at most `MAX_GRANT_DURATION` ahead) and a maximum number of reads (1 = burn
+/// after reading), and the holder can revoke it at any time.
+///
+/// What a data-type grant covers: its target is `bytes32(uint256(uint160(issuer)) << 32 |
+/// dataType)`, one department and one type, both shown in what the holder signs. It covers that
+/// department's current asset of the type for the holder: an asset of that type it issued to the
+/// holder that is valid at the read (neither revoked, superseded nor past valid-until) while the
+/// department is not suspended. A department keeps one asset per record and replaces it with
+/// `supersedeAsset`, which leaves exactly one valid version, the newest: the grant follows it
+/// through updates made after the grant, and never reaches an older version, another
+/// department's asset of the same type, or another type. (A department that keeps several
+/// separate records of one type for a holder has several current assets; each read names the one
+/// it reads, and counts against the grant's reads.) An asset grant covers its one asset only.
 ///
 /// Field-level consent: a request and a grant carry a `uint64 fields` mask over the data type's
 /// schema field list (bit i = the i-th field as the catalog's schema document lists them, at most
@@ -27,9 +39,17 @@ import {
 ///
 /// Every holder act here, and the holder's return request of the asset registry, can be done by
 /// the controller's transaction or by its EIP-712 signature submitted by anyone (a phone signs, a
-/// relayer pays). Signatures carry the holder's nonce and a
-/// deadline, are bound to this chain and this deployment, and are checked with EIP-1271 when the
-/// controller is a contract wallet. `invalidateNonce` cancels every outstanding signature.
+/// relayer pays). What is signed is what a wallet shows: an approval or a rejection carries the
+/// request's whole content beside its id, and the contract recomputes the id from that content.
+/// Signatures carry a nonce and a deadline, are bound to this chain and this deployment, and are
+/// checked with EIP-1271 when the controller is a contract wallet.
+///
+/// Nonces are unordered, as in Permit2: any number of signatures can be outstanding and are
+/// relayed in any order, each once. A nonce is `epoch << 208 | index`: the epoch is the subject's
+/// `nonce` field (see `ISubjectRegistry.Subject`), moved on by every hand-over, completed recovery
+/// and `invalidateNonce`, which kills every outstanding signature at once; the index is any unused
+/// one (`isNonceUsed`, `nonceBitmap`). The holder cancels one nonce, or a word of 256, with
+/// `cancelNonces`.
 interface IConsentManager {
     /// @notice A grant as stored (one storage slot). Its id is `keccak256(abi.encode(GrantKey))`:
     /// one grant per holder, consumer, scope, target and purpose; granting again renews it as a new
@@ -48,7 +68,7 @@ interface IConsentManager {
     error InvalidGrantCount(uint256 count);
     /// @notice Expiry not in the future, zero or over-long duration, or zero reads.
     error InvalidGrantTerms(uint40 expiresAt, uint32 maxReads);
-    /// @notice A data-type target is not a defined type id.
+    /// @notice A data-type target has bits beyond `issuer << 32 | dataType`.
     error InvalidDataTypeTarget(bytes32 target);
     /// @notice An asset target is not a valid asset of the holder.
     error InvalidAssetTarget(bytes32 subjectId, bytes32 assetId);
@@ -62,10 +82,17 @@ interface IConsentManager {
     error GrantNotActive(bytes32 grantId, GrantStatus status);
     /// @notice The signature's deadline has passed.
     error SignatureExpired(uint256 deadline);
-    /// @notice The signature is not the current controller's for this message.
+    /// @notice The signature is not the current controller's for this message: another signer, or
+    /// other content than what is submitted (an approval of another request, say).
     error InvalidSignature(bytes32 subjectId, address controller);
-    /// @notice The signature carries another nonce than the holder's current one.
-    error InvalidSubjectNonce(bytes32 subjectId, uint256 currentNonce);
+    /// @notice The nonce was used by a relayed signature, or cancelled.
+    error NonceUsed(bytes32 subjectId, uint256 nonce);
+    /// @notice The nonce belongs to another signature epoch than the subject's current one: it was
+    /// signed before a hand-over, a recovery or an `invalidateNonce`.
+    error NonceEpochMismatch(bytes32 subjectId, uint256 nonce, uint48 epoch);
+    /// @notice A signed revocation names another grant version than the current one (the holder
+    /// granted again since signing).
+    error GrantVersionMismatch(bytes32 grantId, uint32 signedVersion, uint32 currentVersion);
 
     /// @notice A consumer asked a holder for consent. The event carries the whole request, so a
     /// safe-box app rebuilds it from the logs alone.
@@ -99,7 +126,7 @@ interface IConsentManager {
     /// @param subjectId the holder
     /// @param consumer the member allowed to read
     /// @param scope asset or data type
-    /// @param target asset id, or data type id as bytes32
+    /// @param target asset id, or `issuer << 32 | dataType` as bytes32
     /// @param fields fields covered (bit i = i-th schema field; 0 = whole record)
     /// @param purpose purpose code
     /// @param expiresAt unix seconds
@@ -119,6 +146,11 @@ interface IConsentManager {
         uint32 version,
         bytes32 requestId
     );
+    /// @notice The holder cancelled nonces, so signatures carrying them can never be used.
+    /// @param subjectId the holder
+    /// @param wordPos the nonce word (`nonce >> 8`, epoch included)
+    /// @param mask the bits cancelled in that word (bit i = nonce `wordPos << 8 | i`)
+    event NoncesCancelled(bytes32 indexed subjectId, uint256 wordPos, uint256 mask);
     /// @notice The holder revoked a grant.
     /// @param grantId grant id
     /// @param subjectId the holder
@@ -185,7 +217,21 @@ interface IConsentManager {
     function revoke(GrantKey calldata key) external;
 
     /// @notice Revokes a grant with the controller's signature. Anyone may submit.
-    function revokeBySig(GrantKey calldata key, Authorization calldata authorization) external;
+    /// @param version the version the holder revokes; a later renewal is not revoked by it. 0
+    /// revokes whichever version is current.
+    function revokeBySig(GrantKey calldata key, uint32 version, Authorization calldata authorization) external;
+
+    /// @notice Cancels nonces of outstanding signatures: the bits of `mask` in nonce word `wordPos`
+    /// (`nonce >> 8`). One bit cancels one signature; a full mask, 256. Caller: the controller.
+    function cancelNonces(bytes32 subjectId, uint256 wordPos, uint256 mask) external;
+
+    /// @notice The used or cancelled nonces of word `wordPos` (`nonce >> 8`): bit i is nonce
+    /// `wordPos << 8 | i`. Reverts for an unregistered subject.
+    function nonceBitmap(bytes32 subjectId, uint256 wordPos) external view returns (uint256);
+
+    /// @notice Whether a signature carrying `nonce` can no longer be used: its nonce is used or
+    /// cancelled, or of another epoch than the current one. Reverts for an unregistered subject.
+    function isNonceUsed(bytes32 subjectId, uint256 nonce) external view returns (bool);
 
     /// @notice Asks a department to return data of a type (see `IAssetRegistry.requestReturn`) with
     /// the controller's signature, so a holder whose phone never pays gas can ask. Anyone may submit.

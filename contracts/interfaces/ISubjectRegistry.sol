@@ -14,7 +14,8 @@ interface ISubjectRegistry {
     struct Subject {
         address controller; // the key that acts for the subject
         uint40 registeredAt; // unix seconds
-        uint48 nonce; // next nonce the controller's EIP-712 signatures must carry
+        uint48 nonce; // signature epoch: the top 48 bits of every nonce the controller's signatures carry now
+        uint8 usedNonces; // bitmap of the epoch's nonces 0-7, used or cancelled (the rest: `nonceBitmap`)
     }
 
     /// @notice A pending recovery.
@@ -76,9 +77,10 @@ interface ISubjectRegistry {
     /// @param by the controller (also when its hand-over ended it), the identity authority that
     /// started it, or the governance caller
     event RecoveryCancelled(bytes32 indexed subjectId, address indexed by);
-    /// @notice The controller invalidated every signature it had made and not yet used.
+    /// @notice Every signature the subject's controller had made and not yet used died: the
+    /// controller invalidated them, or control moved to another key.
     /// @param subjectId pseudonymous id
-    /// @param newNonce the nonce the next signature must carry
+    /// @param newNonce the new signature epoch (`Subject.nonce`)
     event NonceInvalidated(bytes32 indexed subjectId, uint48 newNonce);
     /// @notice The recovery delay changed.
     /// @param delay seconds
@@ -112,7 +114,8 @@ interface ISubjectRegistry {
     /// is still active. Anyone may call.
     function completeRecovery(bytes32 subjectId) external;
 
-    /// @notice Invalidates every outstanding signature of the controller. Caller: the controller.
+    /// @notice Invalidates every outstanding signature of the controller by moving the signature
+    /// epoch on. Caller: the controller.
     function invalidateNonce(bytes32 subjectId) external;
 
     /// @notice Sets the recovery delay. Governed (OPERATOR).

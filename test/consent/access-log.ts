@@ -18,7 +18,15 @@ import {
   random32,
   typeTarget,
 } from "../helpers/fixtures.js";
-import { type AssetKey, accessIdOf, grantBankHouseholdAndFund, issue, makeRequest } from "../helpers/consent.js";
+import {
+  type AssetKey,
+  accessIdOf,
+  authorize,
+  grantBankHouseholdAndFund,
+  grantMessage,
+  issue,
+  makeRequest,
+} from "../helpers/consent.js";
 
 const { time } = networkHelpers;
 const DAY = 86_400;
@@ -654,6 +662,116 @@ describe("consent: access log", () => {
         AccessCheck.FieldsNotGranted,
         DISTRICT,
       );
+    });
+  });
+
+  describe("what a data-type grant covers: its department's current asset of the type", () => {
+    it("a second department issuing the same type after the grant is not covered; the named one's updates are", async () => {
+      const { dataSafe, catalog, actors: a } = await withGrants();
+      const household = await issue(dataSafe, a.publicSecurity, CITIZEN, DataType.HouseholdRegister);
+      const key = {
+        subjectId: CITIZEN,
+        consumer: a.school.address,
+        scope: GrantScope.DataType,
+        target: typeTarget(DataType.HouseholdRegister, a.publicSecurity.address),
+        purpose: ENROLMENT,
+      };
+      await dataSafe.connect(a.citizen).grant({
+        subjectId: CITIZEN,
+        consumers: [a.school.address],
+        scope: GrantScope.DataType,
+        targets: [key.target],
+        fields: 0,
+        purpose: ENROLMENT,
+        expiresAt: BigInt((await time.latest()) + 30 * DAY),
+        maxReads: 5,
+      });
+      const grantId = grantIdOf(key);
+
+      // after the grant, a second department is authorised for the type and returns the citizen a record
+      await catalog.connect(a.catalogAdmin).authoriseIssuer(DataType.HouseholdRegister, a.housingFundCentre.address);
+      const second = await issue(dataSafe, a.housingFundCentre, CITIZEN, DataType.HouseholdRegister);
+      const secondGrant = grantIdOf({
+        ...key,
+        target: typeTarget(DataType.HouseholdRegister, a.housingFundCentre.address),
+      });
+      await expectDenied(
+        dataSafe,
+        a.school,
+        second.key,
+        GrantScope.DataType,
+        ENROLMENT,
+        secondGrant,
+        AccessCheck.NoGrant,
+      );
+
+      // the named department's record is covered, and so is its next version, but not the one it replaced
+      await expect(dataSafe.connect(a.school).recordAccess(household.key, GrantScope.DataType, ENROLMENT, 0))
+        .to.emit(dataSafe, "AccessRecorded")
+        .withArgs(
+          grantId,
+          CITIZEN,
+          a.school.address,
+          accessIdOf(grantId, 1, 1),
+          household.assetId,
+          ENROLMENT,
+          0,
+          1,
+          5,
+          1,
+        );
+      const next = { ...household.asset, contentCommitment: random32() };
+      const nextId = await dataSafe.connect(a.publicSecurity).supersedeAsset.staticCall(household.key, next);
+      await dataSafe.connect(a.publicSecurity).supersedeAsset(household.key, next);
+      const nextKey = { ...household.key, contentCommitment: next.contentCommitment };
+      await expect(dataSafe.connect(a.school).recordAccess(nextKey, GrantScope.DataType, ENROLMENT, 0))
+        .to.emit(dataSafe, "AccessRecorded")
+        .withArgs(grantId, CITIZEN, a.school.address, accessIdOf(grantId, 1, 2), nextId, ENROLMENT, 0, 2, 5, 1);
+      await expectDenied(
+        dataSafe,
+        a.school,
+        household.key,
+        GrantScope.DataType,
+        ENROLMENT,
+        grantId,
+        AccessCheck.AssetNotValid,
+      );
+      // another type from the same department is another target
+      const idCard = await issue(dataSafe, a.publicSecurity, CITIZEN, DataType.IdCard);
+      await expectDenied(
+        dataSafe,
+        a.school,
+        idCard.key,
+        GrantScope.DataType,
+        ENROLMENT,
+        grantIdOf({ ...key, target: typeTarget(DataType.IdCard, a.publicSecurity.address) }),
+        AccessCheck.NoGrant,
+      );
+      expect((await dataSafe.getGrant(grantId)).reads).to.equal(2n);
+    });
+
+    it("the department is part of what the holder signs: a grant signed for one department is refused for another", async () => {
+      const { dataSafe, catalog, actors: a } = await withGrants();
+      await catalog.connect(a.catalogAdmin).authoriseIssuer(DataType.HouseholdRegister, a.housingFundCentre.address);
+      const terms = {
+        subjectId: CITIZEN,
+        consumers: [a.school.address],
+        scope: GrantScope.DataType,
+        targets: [typeTarget(DataType.HouseholdRegister, a.publicSecurity.address)],
+        fields: 0,
+        purpose: ENROLMENT,
+        expiresAt: BigInt((await time.latest()) + DAY),
+        maxReads: 1,
+      };
+      const auth = await authorize(dataSafe, a.citizen, CITIZEN, "Grant", grantMessage(terms));
+      const otherDepartment = {
+        ...terms,
+        targets: [typeTarget(DataType.HouseholdRegister, a.housingFundCentre.address)],
+      };
+      await expect(dataSafe.connect(a.stranger).grantBySig(otherDepartment, auth))
+        .to.be.revertedWithCustomError(dataSafe, "InvalidSignature")
+        .withArgs(CITIZEN, a.citizen.address);
+      await expect(dataSafe.connect(a.stranger).grantBySig(terms, auth)).to.emit(dataSafe, "GrantIssued");
     });
   });
 

@@ -9,6 +9,7 @@ import {
   GrantStatus,
   MemberKind,
   deployWithParticipants,
+  ethers,
   grantIdOf,
   networkHelpers,
   random32,
@@ -310,8 +311,8 @@ describe("consent: direct grants", () => {
       .withArgs(ghost);
   });
 
-  it("refuses bad terms: counts, expiry, reads, targets, consumers", async () => {
-    const { dataSafe, catalog, actors: a, household } = await withAssets();
+  it("refuses bad terms: counts, expiry (past, or beyond MAX_GRANT_DURATION), reads, targets, consumers", async () => {
+    const { dataSafe, actors: a, household } = await withAssets();
     const companyAsset = await issue(dataSafe, a.publicSecurity, COMPANY, DataType.IdCard);
     const now = await time.latest();
     const base: GrantTerms = {
@@ -353,12 +354,28 @@ describe("consent: direct grants", () => {
     await expect(grantAs({ ...base, targets: [unknown] }))
       .to.be.revertedWithCustomError(dataSafe, "InvalidAssetTarget")
       .withArgs(CITIZEN, unknown);
-    await expect(grantAs({ ...base, scope: GrantScope.DataType, targets: [typeTarget(0)] }))
+    const wide = ethers.toBeHex(BigInt(typeTarget(DataType.IdCard)) | (1n << 255n), 32);
+    await expect(grantAs({ ...base, scope: GrantScope.DataType, targets: [wide] }))
       .to.be.revertedWithCustomError(dataSafe, "InvalidDataTypeTarget")
-      .withArgs(typeTarget(0));
-    await expect(grantAs({ ...base, scope: GrantScope.DataType, targets: [typeTarget(12345)] }))
-      .to.be.revertedWithCustomError(catalog, "DataTypeNotDefined")
-      .withArgs(12345);
+      .withArgs(wide);
+    await expect(
+      grantAs({ ...base, scope: GrantScope.DataType, targets: [typeTarget(12345, a.publicSecurity.address)] }),
+    )
+      .to.be.revertedWithCustomError(dataSafe, "IssuerNotAuthorised")
+      .withArgs(12345, a.publicSecurity.address);
+    await expect(
+      grantAs({ ...base, scope: GrantScope.DataType, targets: [typeTarget(DataType.IdCard, a.school.address)] }),
+    )
+      .to.be.revertedWithCustomError(dataSafe, "MemberNotPermitted")
+      .withArgs(a.school.address, MemberKind.Department);
+    // the longest grant: MAX_GRANT_DURATION from now, to the second
+    const max = await dataSafe.MAX_GRANT_DURATION();
+    const latest = BigInt(now) + max + 1n; // the grant is mined a second after `now`
+    await expect(grantAs({ ...base, expiresAt: latest + 1n }))
+      .to.be.revertedWithCustomError(dataSafe, "InvalidGrantTerms")
+      .withArgs(latest + 1n, 1);
+    await time.setNextBlockTimestamp(now + 1);
+    await expect(grantAs({ ...base, expiresAt: latest })).to.emit(dataSafe, "GrantIssued");
     for (const consumer of [a.stranger.address, a.publicSecurity.address]) {
       await expect(grantAs({ ...base, consumers: [a.bank.address, consumer] }))
         .to.be.revertedWithCustomError(dataSafe, "MemberNotPermitted")

@@ -42,8 +42,9 @@ import {
   domainOf,
   grantMessage,
   issue,
+  freshNonce,
   makeRequest,
-  nonceOf,
+  requestIdOf,
   rejectMessage,
   revokeMessage,
   typesFor,
@@ -129,7 +130,7 @@ async function authorizeWith(
   primaryType: PrimaryType,
   message: Record<string, unknown>,
 ): Promise<Authorization> {
-  const nonce = await nonceOf(dataSafe, subjectId);
+  const nonce = await freshNonce(dataSafe, subjectId);
   const deadline = await deadlineIn(3600);
   const full = { ...message, nonce, deadline };
   const domain = await domainOf(dataSafe);
@@ -179,7 +180,7 @@ describe("consent: independent EIP-712 signers", () => {
             dataSafe,
             holder.subjectId,
             "ApproveAccessRequest",
-            approveMessage(requestId),
+            approveMessage(request),
           );
           const tx = dataSafe.connect(a.stranger).approveRequestBySig(request, auth);
           await expect(tx)
@@ -196,7 +197,99 @@ describe("consent: independent EIP-712 signers", () => {
             });
             expect((await dataSafe.getGrant(grantId)).status).to.equal(GrantStatus.Active);
           }
-          expect(await nonceOf(dataSafe, holder.subjectId)).to.equal(auth.nonce + 1n);
+          expect(await dataSafe.isNonceUsed(holder.subjectId, auth.nonce)).to.equal(true);
+        });
+
+        it(`an approval whose shown content is not the stored request is refused (${holder.label})`, async () => {
+          const ctx = await networkHelpers.loadFixture(independentFixture);
+          const { dataSafe, actors: a } = ctx;
+          const { request, requestId } = await makeRequest(dataSafe, a.bank, {
+            subjectId: holder.subjectId,
+            scope: GrantScope.DataType,
+            targets: [typeTarget(DataType.HousingFund)],
+            purpose: PURPOSE,
+            grantDuration: 5 * DAY,
+            maxReads: 100,
+            expiresAt: (await time.latest()) + DAY,
+          });
+          // the wallet is shown one read for a day, beside the real request's id
+          const shown = { ...approveMessage(request), maxReads: 1n, grantDuration: BigInt(DAY) };
+          const auth = await authorizeWith(
+            sign,
+            holder.key(ctx),
+            dataSafe,
+            holder.subjectId,
+            "ApproveAccessRequest",
+            shown,
+          );
+          const controller = await dataSafe.controllerOf(holder.subjectId);
+          // relayed with the stored request: the content signed is not its content
+          await expect(dataSafe.connect(a.stranger).approveRequestBySig(request, auth))
+            .to.be.revertedWithCustomError(dataSafe, "InvalidSignature")
+            .withArgs(holder.subjectId, controller);
+          // relayed with the content shown: the id signed is not that content's id
+          const asShown = { ...request, maxReads: 1n, grantDuration: BigInt(DAY) };
+          await expect(dataSafe.connect(a.stranger).approveRequestBySig(asShown, auth))
+            .to.be.revertedWithCustomError(dataSafe, "InvalidSignature")
+            .withArgs(holder.subjectId, controller);
+          // an honest approval of content nobody requested approves nothing
+          const honest = await authorizeWith(
+            sign,
+            holder.key(ctx),
+            dataSafe,
+            holder.subjectId,
+            "ApproveAccessRequest",
+            approveMessage(asShown),
+          );
+          await expect(dataSafe.connect(a.stranger).approveRequestBySig(asShown, honest))
+            .to.be.revertedWithCustomError(dataSafe, "RequestNotOpen")
+            .withArgs(requestIdOf(asShown), AccessRequestStatus.None);
+          expect(await dataSafe.getRequestStatus(requestId)).to.equal(AccessRequestStatus.Open);
+          expect(await dataSafe.isNonceUsed(holder.subjectId, auth.nonce)).to.equal(false);
+        });
+
+        it(`two outstanding signatures relay in either order, each once (${holder.label})`, async () => {
+          const ctx = await networkHelpers.loadFixture(independentFixture);
+          const { dataSafe, actors: a } = ctx;
+          const { request, requestId } = await makeRequest(dataSafe, a.bank, {
+            subjectId: holder.subjectId,
+            scope: GrantScope.DataType,
+            targets: [typeTarget(DataType.HousingFund)],
+            purpose: PURPOSE,
+            grantDuration: 5 * DAY,
+            maxReads: 1,
+            expiresAt: (await time.latest()) + DAY,
+          });
+          const terms: GrantTerms = {
+            subjectId: holder.subjectId,
+            consumers: [a.school.address],
+            scope: GrantScope.DataType,
+            targets: [typeTarget(DataType.IdCard)],
+            fields: 0,
+            purpose: PURPOSE,
+            expiresAt: BigInt((await time.latest()) + DAY),
+            maxReads: 1,
+          };
+          // signed at two counters, approval first, neither relayed yet
+          const key = holder.key(ctx);
+          const approval = await authorizeWith(
+            sign,
+            key,
+            dataSafe,
+            holder.subjectId,
+            "ApproveAccessRequest",
+            approveMessage(request),
+          );
+          const grant = await authorizeWith(sign, key, dataSafe, holder.subjectId, "Grant", grantMessage(terms));
+          expect(grant.nonce).to.not.equal(approval.nonce);
+          // relayed in the other order
+          await expect(dataSafe.connect(a.stranger).grantBySig(terms, grant)).to.emit(dataSafe, "GrantIssued");
+          await expect(dataSafe.connect(a.bank).approveRequestBySig(request, approval))
+            .to.emit(dataSafe, "AccessRequestApproved")
+            .withArgs(requestId, holder.subjectId, a.bank.address);
+          await expect(dataSafe.connect(a.stranger).grantBySig(terms, grant))
+            .to.be.revertedWithCustomError(dataSafe, "NonceUsed")
+            .withArgs(holder.subjectId, grant.nonce);
         });
 
         it(`grants several consumers several assets: address[] and bytes32[] in the message (${holder.label})`, async () => {
@@ -268,7 +361,7 @@ describe("consent: independent EIP-712 signers", () => {
             dataSafe,
             holder.subjectId,
             "RejectAccessRequest",
-            rejectMessage(requestId, 9),
+            rejectMessage(request, 9),
           );
           await expect(dataSafe.connect(a.stranger).rejectRequestBySig(request, 9, rejectAuth))
             .to.emit(dataSafe, "AccessRequestRejected")
@@ -303,9 +396,9 @@ describe("consent: independent EIP-712 signers", () => {
             dataSafe,
             holder.subjectId,
             "Revoke",
-            revokeMessage(grantKey),
+            revokeMessage(grantKey, 1),
           );
-          await expect(dataSafe.connect(a.stranger).revokeBySig(grantKey, revokeAuth))
+          await expect(dataSafe.connect(a.stranger).revokeBySig(grantKey, 1, revokeAuth))
             .to.emit(dataSafe, "GrantRevoked")
             .withArgs(grantIdOf(grantKey), holder.subjectId, a.bank.address, 1, a.stranger.address);
         });

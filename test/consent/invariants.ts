@@ -6,8 +6,9 @@
  *    unrevoked, not exhausted, this consumer, this asset or its type, the fields read within the
  *    grant's, the asset valid, its issuer not suspended, the consumer active), checkAccess always
  *    gives the model's reason, and no grant version ever counts more reads than its maximum.
- * 2. Only the current controller, by transaction or by a signature with the current nonce, can
- *    grant or revoke; a rotated-away key fails at once; a signature never works twice.
+ * 2. Only the current controller, by transaction or by a signature with an unused nonce of the
+ *    current epoch, can grant or revoke; a rotated-away key fails at once, and so does every
+ *    signature made before the rotation; a signature never works twice.
  *
  * Time moves in steps of 10,000 s and every expiry or valid-until sits 5,000 s into a step, so the
  * few seconds that blocks add between steps never cross a boundary the model does not see.
@@ -27,6 +28,7 @@ import {
   GrantStatus,
   assetIdOf,
   deployWithParticipants,
+  ethers,
   grantIdOf,
   networkHelpers,
   random32,
@@ -35,9 +37,10 @@ import {
 import {
   accessIdOf,
   authorize,
+  epochOf,
   grantMessage,
   issue,
-  nonceOf,
+  nonceIn,
   revokeMessage,
   type AssetKey,
   type GrantKey,
@@ -140,6 +143,11 @@ describe("consent: invariants over random sequences", function () {
         [COMPANY, a.company],
       ]);
       const subjects = [CITIZEN, COMPANY];
+      // signature epochs and the nonces spent in them, by subject
+      const epochs = new Map<string, bigint>(subjects.map((id) => [id, 0n]));
+      const used = new Map<string, Set<bigint>>(subjects.map((id) => [id, new Set<bigint>()]));
+      let lastIndex = 1_000n; // fresh indices, clear of the ones `authorize` hands out
+      const nextIndex = () => (lastIndex += 1n + BigInt(rnd.int(300)));
       const consumers = [a.bank, a.school];
       const active = new Map<string, boolean>([
         [a.bank.address, true],
@@ -195,7 +203,7 @@ describe("consent: invariants over random sequences", function () {
       ) => {
         const assetId = assetIdOf(assetKey.issuer, assetKey);
         const asset = assets.get(assetId);
-        const target = scope === GrantScope.Asset ? assetId : typeTarget(assetKey.dataType);
+        const target = scope === GrantScope.Asset ? assetId : typeTarget(assetKey.dataType, assetKey.issuer);
         const grantId = grantIdOf({ subjectId: assetKey.subjectId, consumer, scope, target, purpose });
         const g = grants.get(grantId);
         let reason: number = AccessCheck.Allowed;
@@ -232,7 +240,13 @@ describe("consent: invariants over random sequences", function () {
           if (terms.scope === GrantScope.Asset) {
             const asset = assets.get(target);
             if (!assetValid(asset, t) || asset!.subjectId !== terms.subjectId) return "InvalidAssetTarget";
-          } else if (!types.includes(Number(BigInt(target)))) return "DataTypeNotDefined";
+          } else {
+            // `issuer << 32 | dataType`: an active department authorised for the type
+            const dataType = Number(BigInt(target) & 0xffffffffn);
+            const issuer = ethers.getAddress(ethers.toBeHex(BigInt(target) >> 32n, 20));
+            if (!active.get(issuer)) return "MemberNotPermitted";
+            if (!types.includes(dataType) || issuerOf[dataType].address !== issuer) return "IssuerNotAuthorised";
+          }
         }
         for (const consumer of terms.consumers) if (!active.get(consumer)) return "MemberNotPermitted";
         return undefined;
@@ -268,7 +282,12 @@ describe("consent: invariants over random sequences", function () {
                 const ownValid = own.filter((x) => assetValid(x, BigInt(base + epoch * STEP)));
                 return rnd.chance(0.9) && ownValid.length > 0 ? rnd.pick(ownValid).id : rnd.pick(all).id;
               })
-            : Array.from({ length: 1 + rnd.int(2) }, () => typeTarget(rnd.chance(0.9) ? rnd.pick(types) : 5));
+            : Array.from({ length: 1 + rnd.int(2) }, () => {
+                // mostly a type from its issuer; sometimes from the other department, or an undefined type
+                const dataType = rnd.chance(0.9) ? rnd.pick(types) : 5;
+                const issuer = rnd.chance(0.85) && dataType !== 5 ? issuerOf[dataType] : rnd.pick(departments);
+                return typeTarget(dataType, issuer.address);
+              });
         const chosen = rnd.chance(0.5) ? [rnd.pick(consumers)] : consumers;
         return {
           subjectId,
@@ -307,7 +326,7 @@ describe("consent: invariants over random sequences", function () {
             // mostly fields the grant covers
             if (rnd.chance(0.7)) fields = grant.fields === 0n ? rnd.pick(masks) : grant.fields & rnd.pick(masks);
             const ofType = [...assets.values()].filter(
-              (x) => x.subjectId === key.subjectId && typeTarget(x.dataType) === key.target,
+              (x) => x.subjectId === key.subjectId && typeTarget(x.dataType, x.issuer.address) === key.target,
             );
             if (scope === GrantScope.Asset) assetKey = assets.get(key.target)!.key;
             else if (ofType.length > 0) {
@@ -366,26 +385,35 @@ describe("consent: invariants over random sequences", function () {
           const subjectId = rnd.pick(subjects);
           const signer = rnd.chance(0.6) ? controller.get(subjectId)! : rnd.pick(keys);
           const terms = randomTerms(subjectId);
-          const current = await nonceOf(dataSafe, subjectId);
-          const nonce = rnd.chance(0.8) ? current : current + BigInt(rnd.pick([-1, 1]));
+          const epoch = epochs.get(subjectId)!;
+          const spent = used.get(subjectId)!;
+          // mostly a fresh index of the current epoch; sometimes a spent one, or another epoch's
+          const roll = rnd.int(100);
+          const index = roll < 15 && spent.size > 0 ? rnd.pick([...spent]) & ((1n << 208n) - 1n) : nextIndex();
+          const nonce = nonceIn(roll >= 15 && roll < 25 ? epoch + 1n : epoch, index);
           const auth = await authorize(dataSafe, signer, subjectId, "Grant", grantMessage(terms), {
-            nonce: nonce < 0n ? 0n : nonce,
+            nonce,
             deadline: BigInt(at(1)),
           });
           let expected: string | undefined;
-          if (auth.nonce !== current) expected = "InvalidSubjectNonce";
+          if (nonce >> 208n !== epoch) expected = "NonceEpochMismatch";
+          else if (spent.has(nonce)) expected = "NonceUsed";
           else if (signer.address !== controller.get(subjectId)!.address) expected = "InvalidSignature";
           else expected = expectedGrantError(signer.address, terms, t + 1n);
           const result = await attempt(dataSafe, () => dataSafe.connect(a.stranger).grantBySig(terms, auth));
           expect(result.ok ? undefined : result.error.name, `step ${step}: grantBySig`).to.equal(expected);
-          // the nonce moves exactly when the signature was accepted and the act done
-          expect(await nonceOf(dataSafe, subjectId)).to.equal(result.ok ? current + 1n : current);
+          // the nonce is spent exactly when the signature was accepted and the act done
+          if (result.ok) spent.add(nonce);
+          expect(await dataSafe.isNonceUsed(subjectId, nonce), `step ${step}: isNonceUsed`).to.equal(
+            nonce >> 208n !== epoch || spent.has(nonce),
+          );
+          expect(await epochOf(dataSafe, subjectId)).to.equal(epoch);
           if (result.ok) {
             applyGrant(terms);
             stats.signed++;
             // and the same signature never works twice
             const replay = await attempt(dataSafe, () => dataSafe.connect(a.stranger).grantBySig(terms, auth));
-            expect(replay.ok ? undefined : replay.error.name).to.equal("InvalidSubjectNonce");
+            expect(replay.ok ? undefined : replay.error.name).to.equal("NonceUsed");
           } else stats.refusedActs++;
         } else if (action < 73) {
           // a revocation, directly or by signature, by a random key
@@ -405,15 +433,25 @@ describe("consent: invariants over random sequences", function () {
                 : undefined;
             result = await attempt(dataSafe, () => dataSafe.connect(actor).revoke(key));
           } else {
-            const auth = await authorize(dataSafe, actor, key.subjectId, "Revoke", revokeMessage(key), {
-              deadline: BigInt(at(1)),
-            });
+            const auth = await authorize(
+              dataSafe,
+              actor,
+              key.subjectId,
+              "Revoke",
+              revokeMessage(key, Number(g.version)),
+              {
+                deadline: BigInt(at(1)),
+              },
+            );
             expected = !isController
               ? "InvalidSignature"
               : g.status !== GrantStatus.Active
                 ? "GrantNotActive"
                 : undefined;
-            result = await attempt(dataSafe, () => dataSafe.connect(a.stranger).revokeBySig(key, auth));
+            result = await attempt(dataSafe, () =>
+              dataSafe.connect(a.stranger).revokeBySig(key, Number(g.version), auth),
+            );
+            if (result.ok) used.get(key.subjectId)!.add(auth.nonce);
           }
           expect(result.ok ? undefined : result.error.name, `step ${step}: revoke`).to.equal(expected);
           if (result.ok) g.status = GrantStatus.Revoked;
@@ -431,6 +469,7 @@ describe("consent: invariants over random sequences", function () {
           expect(result.ok ? undefined : result.error.name, `step ${step}: transferControl`).to.equal(expected);
           if (result.ok) {
             controller.set(subjectId, next);
+            epochs.set(subjectId, epochs.get(subjectId)! + 1n);
             stats.rotations++;
           }
           expect(await dataSafe.controllerOf(subjectId)).to.equal(controller.get(subjectId)!.address);

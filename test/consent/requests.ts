@@ -386,8 +386,8 @@ describe("consent: access requests", () => {
       }
     });
 
-    it("refuses a data-type target that is not a defined type", async () => {
-      const { dataSafe, catalog, actors: a } = await networkHelpers.loadFixture(deployWithParticipants);
+    it("refuses a data-type target that is not a type and an active department authorised for it", async () => {
+      const { dataSafe, actors: a } = await networkHelpers.loadFixture(deployWithParticipants);
       const expiresAt = (await time.latest()) + 10 * DAY;
       const make = (target: string) =>
         makeRequest(dataSafe, a.bank, {
@@ -399,18 +399,29 @@ describe("consent: access requests", () => {
           maxReads: 1,
           expiresAt,
         });
-      const zero = await make(ethers.ZeroHash);
-      const tooWide = await make(typeTarget(2 ** 32));
-      const garbage = await make(random32());
-      const undefinedType = await make(typeTarget(999));
-      for (const { request } of [zero, tooWide, garbage]) {
+      const valid = BigInt(typeTarget(DataType.HouseholdRegister));
+      // bits above `issuer << 32 | dataType`
+      for (const target of [random32(), ethers.toBeHex(valid | (1n << 200n), 32)]) {
+        const { request } = await make(target);
         await expect(dataSafe.connect(a.citizen).approveRequest(request))
           .to.be.revertedWithCustomError(dataSafe, "InvalidDataTypeTarget")
-          .withArgs(request.targets[1]);
+          .withArgs(target);
       }
-      await expect(dataSafe.connect(a.citizen).approveRequest(undefinedType.request))
-        .to.be.revertedWithCustomError(catalog, "DataTypeNotDefined")
-        .withArgs(999);
+      // the issuer named is no active department
+      for (const issuer of [ethers.ZeroAddress, a.bank.address]) {
+        const { request } = await make(typeTarget(DataType.IdCard, issuer));
+        await expect(dataSafe.connect(a.citizen).approveRequest(request))
+          .to.be.revertedWithCustomError(dataSafe, "MemberNotPermitted")
+          .withArgs(issuer, MemberKind.Department);
+      }
+      // a department not authorised for the type, or an undefined type
+      for (const dataType of [DataType.HousingFund, 999]) {
+        const { request, requestId } = await make(typeTarget(dataType, a.publicSecurity.address));
+        await expect(dataSafe.connect(a.citizen).approveRequest(request))
+          .to.be.revertedWithCustomError(dataSafe, "IssuerNotAuthorised")
+          .withArgs(dataType, a.publicSecurity.address);
+        expect(await dataSafe.getRequestStatus(requestId)).to.equal(AccessRequestStatus.Open);
+      }
     });
 
     it("refuses to approve for a consumer suspended since it asked", async () => {
@@ -492,7 +503,9 @@ describe("consent: access requests", () => {
         "GrantNotActive(bytes32,uint8)",
         "SignatureExpired(uint256)",
         "InvalidSignature(bytes32,address)",
-        "InvalidSubjectNonce(bytes32,uint256)",
+        "NonceUsed(bytes32,uint256)",
+        "NonceEpochMismatch(bytes32,uint256,uint48)",
+        "GrantVersionMismatch(bytes32,uint32,uint32)",
         "AccessDenied(bytes32,bytes32,uint8)",
         "UnknownAccess(bytes32,uint32,uint32)",
         "OutcomeAlreadyRecorded(bytes32)",

@@ -21,7 +21,7 @@ import {
   grantBankHouseholdAndFund,
   grantMessage,
   makeRequest,
-  nonceOf,
+  epochOf,
   rejectMessage,
   revokeMessage,
 } from "../helpers/consent.js";
@@ -96,17 +96,19 @@ async function expectOldKeyPowerless(ctx: Ctx, oldKey: HardhatEthersSigner, newK
   await badSignature(
     dataSafe
       .connect(a.stranger)
-      .approveRequestBySig(request, await sign("ApproveAccessRequest", approveMessage(requestId))),
+      .approveRequestBySig(request, await sign("ApproveAccessRequest", approveMessage(request))),
   );
   await badSignature(
     dataSafe
       .connect(a.stranger)
-      .rejectRequestBySig(request, 1, await sign("RejectAccessRequest", rejectMessage(requestId, 1))),
+      .rejectRequestBySig(request, 1, await sign("RejectAccessRequest", rejectMessage(request, 1))),
   );
   await badSignature(
     dataSafe.connect(a.stranger).grantBySig(schoolTerms, await sign("Grant", grantMessage(schoolTerms))),
   );
-  await badSignature(dataSafe.connect(a.stranger).revokeBySig(assetKey, await sign("Revoke", revokeMessage(assetKey))));
+  await badSignature(
+    dataSafe.connect(a.stranger).revokeBySig(assetKey, 1, await sign("Revoke", revokeMessage(assetKey, 1))),
+  );
 
   expect(await dataSafe.getRequestStatus(requestId)).to.equal(AccessRequestStatus.Open);
   expect((await dataSafe.getGrant(grantIdOf(assetKey))).status).to.equal(GrantStatus.Active);
@@ -139,8 +141,8 @@ async function expectNewKeyEmpowered(ctx: Ctx, newKey: HardhatEthersSigner) {
     .withArgs(grantIdOf(assetKey), household.assetId, AccessCheck.GrantRevoked);
   const grantAuth = await authorize(dataSafe, newKey, CITIZEN, "Grant", grantMessage(schoolTerms));
   await expect(dataSafe.connect(a.stranger).grantBySig(schoolTerms, grantAuth)).to.emit(dataSafe, "GrantIssued");
-  const revokeAuth = await authorize(dataSafe, newKey, CITIZEN, "Revoke", revokeMessage(typeKey));
-  await expect(dataSafe.connect(a.stranger).revokeBySig(typeKey, revokeAuth))
+  const revokeAuth = await authorize(dataSafe, newKey, CITIZEN, "Revoke", revokeMessage(typeKey, 1));
+  await expect(dataSafe.connect(a.stranger).revokeBySig(typeKey, 1, revokeAuth))
     .to.emit(dataSafe, "GrantRevoked")
     .withArgs(grantIdOf(typeKey), CITIZEN, a.bank.address, 1, a.stranger.address);
 }
@@ -161,18 +163,17 @@ describe("consent: key rotation and recovery", () => {
 
     it("kills a signature the old key made before the rotation and nobody has used", async () => {
       const ctx = await beforeRotation();
-      const { dataSafe, actors: a, newKey, request, requestId } = ctx;
-      const presigned = await authorize(
-        dataSafe,
-        a.citizen,
-        CITIZEN,
-        "ApproveAccessRequest",
-        approveMessage(requestId),
-      );
+      const { dataSafe, actors: a, newKey, request } = ctx;
+      const presigned = await authorize(dataSafe, a.citizen, CITIZEN, "ApproveAccessRequest", approveMessage(request));
       await dataSafe.connect(a.citizen).transferControl(CITIZEN, newKey.address);
       await expect(dataSafe.connect(a.stranger).approveRequestBySig(request, presigned))
-        .to.be.revertedWithCustomError(dataSafe, "InvalidSubjectNonce")
-        .withArgs(CITIZEN, presigned.nonce + 1n);
+        .to.be.revertedWithCustomError(dataSafe, "NonceEpochMismatch")
+        .withArgs(CITIZEN, presigned.nonce, 1);
+      // control handed back to the old key: what it signed in the first epoch stays dead
+      await dataSafe.connect(newKey).transferControl(CITIZEN, a.citizen.address);
+      await expect(dataSafe.connect(a.stranger).approveRequestBySig(request, presigned))
+        .to.be.revertedWithCustomError(dataSafe, "NonceEpochMismatch")
+        .withArgs(CITIZEN, presigned.nonce, 2);
     });
 
     it("chained rotations: a key rotated away twice is still powerless, the latest key rules", async () => {
@@ -211,13 +212,13 @@ describe("consent: key rotation and recovery", () => {
         .to.be.revertedWithCustomError(dataSafe, "RecoveryNotReady")
         .withArgs(CITIZEN, executableAt);
 
-      const nonce = await nonceOf(dataSafe, CITIZEN);
+      const epoch = await epochOf(dataSafe, CITIZEN);
       await time.increaseTo(executableAt);
       await expect(dataSafe.connect(a.stranger).completeRecovery(CITIZEN))
         .to.emit(dataSafe, "ControllerChanged")
         .withArgs(CITIZEN, a.citizen.address, newKey.address, a.stranger.address)
         .and.to.emit(dataSafe, "NonceInvalidated")
-        .withArgs(CITIZEN, nonce + 1n);
+        .withArgs(CITIZEN, epoch + 1n);
       expect(await dataSafe.controllerOf(CITIZEN)).to.equal(newKey.address);
 
       await expectOldKeyPowerless(ctx, a.citizen, newKey);
@@ -225,22 +226,23 @@ describe("consent: key rotation and recovery", () => {
       await expectNewKeyEmpowered(ctx, newKey);
     });
 
-    it("a signature the lost key made before the recovery dies with it (nonce bumped, and wrong signer)", async () => {
+    it("a signature the lost key made before the recovery dies with it (epoch moved, and wrong signer)", async () => {
       const ctx = await beforeRotation();
       const { dataSafe, actors: a, newKey, assetKey } = ctx;
-      const nonce = await nonceOf(dataSafe, CITIZEN);
+      const epoch = await epochOf(dataSafe, CITIZEN);
       const deadline = BigInt((await time.latest()) + 30 * DAY);
-      const presigned = await authorize(dataSafe, a.citizen, CITIZEN, "Revoke", revokeMessage(assetKey), { deadline });
+      const message = revokeMessage(assetKey, 1);
+      const presigned = await authorize(dataSafe, a.citizen, CITIZEN, "Revoke", message, { deadline });
       await dataSafe.connect(a.identityAuthority).initiateRecovery(CITIZEN, newKey.address);
       await time.increase(Number(await dataSafe.recoveryDelay()));
       await dataSafe.connect(a.stranger).completeRecovery(CITIZEN);
-      await expect(dataSafe.connect(a.stranger).revokeBySig(assetKey, presigned))
-        .to.be.revertedWithCustomError(dataSafe, "InvalidSubjectNonce")
-        .withArgs(CITIZEN, nonce + 1n);
-      // even re-signed with the current nonce, the lost key is not the controller
-      const resigned = await authorize(dataSafe, a.citizen, CITIZEN, "Revoke", revokeMessage(assetKey), { deadline });
-      expect(resigned.nonce).to.equal(nonce + 1n);
-      await expect(dataSafe.connect(a.stranger).revokeBySig(assetKey, resigned))
+      await expect(dataSafe.connect(a.stranger).revokeBySig(assetKey, 1, presigned))
+        .to.be.revertedWithCustomError(dataSafe, "NonceEpochMismatch")
+        .withArgs(CITIZEN, presigned.nonce, epoch + 1n);
+      // even re-signed in the current epoch, the lost key is not the controller
+      const resigned = await authorize(dataSafe, a.citizen, CITIZEN, "Revoke", message, { deadline });
+      expect(resigned.nonce >> 208n).to.equal(epoch + 1n);
+      await expect(dataSafe.connect(a.stranger).revokeBySig(assetKey, 1, resigned))
         .to.be.revertedWithCustomError(dataSafe, "InvalidSignature")
         .withArgs(CITIZEN, newKey.address);
       expect((await dataSafe.getGrant(grantIdOf(assetKey))).status).to.equal(GrantStatus.Active);

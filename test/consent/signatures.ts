@@ -31,8 +31,9 @@ import {
   deadlineIn,
   domainOf,
   grantMessage,
+  epochOf,
   makeRequest,
-  nonceOf,
+  nonceIn,
   rejectMessage,
   returnMessage,
   revokeMessage,
@@ -77,6 +78,7 @@ async function signatureFixture() {
   await dataSafeB
     .connect(a.admin)
     .registerMember(a.publicSecurity.address, MemberKind.Department, "Public Security", "");
+  await dataSafeB.connect(a.admin).registerMember(a.housingFundCentre.address, MemberKind.Department, "Housing Fund", "");
   await dataSafeB.connect(a.identityAuthority).registerSubject(CITIZEN, a.citizen.address);
   return { ...suite, wallet, refusing, walletOwner, dataSafeB };
 }
@@ -163,7 +165,7 @@ const OPS: Op[] = [
       const { request, requestId } = await requestOn(ctx, dataSafe, subjectId, horizon);
       const other = await requestOn(ctx, dataSafe, subjectId, horizon);
       return {
-        message: approveMessage(requestId),
+        message: approveMessage(request),
         submit: (auth, relayer) => dataSafe.connect(relayer).approveRequestBySig(request, auth),
         submitTampered: (auth, relayer) => dataSafe.connect(relayer).approveRequestBySig(other.request, auth),
         async expectDone(tx, relayer) {
@@ -205,7 +207,7 @@ const OPS: Op[] = [
     async prepare(ctx, dataSafe, subjectId, _asController, horizon) {
       const { request, requestId } = await requestOn(ctx, dataSafe, subjectId, horizon);
       return {
-        message: rejectMessage(requestId, REASON),
+        message: rejectMessage(request, REASON),
         submit: (auth, relayer) => dataSafe.connect(relayer).rejectRequestBySig(request, REASON, auth),
         // the reason is signed: another reason is another message
         submitTampered: (auth, relayer) => dataSafe.connect(relayer).rejectRequestBySig(request, REASON + 1, auth),
@@ -294,9 +296,10 @@ const OPS: Op[] = [
       const grantId = grantIdOf(key);
       const schoolKey = { ...key, consumer: ctx.actors.school.address };
       return {
-        message: revokeMessage(key),
-        submit: (auth, relayer) => dataSafe.connect(relayer).revokeBySig(key, auth),
-        submitTampered: (auth, relayer) => dataSafe.connect(relayer).revokeBySig(schoolKey, auth),
+        message: revokeMessage(key, 1),
+        submit: (auth, relayer) => dataSafe.connect(relayer).revokeBySig(key, 1, auth),
+        // the version is signed: revoking "whichever is current" (0) is another message
+        submitTampered: (auth, relayer) => dataSafe.connect(relayer).revokeBySig(schoolKey, 0, auth),
         async expectDone(tx, relayer) {
           await expect(tx)
             .to.emit(dataSafe, "GrantRevoked")
@@ -384,10 +387,10 @@ describe("consent: EIP-712 signatures", () => {
         return { ...ctx, prepared, sign };
       }
 
-      it("is done when relayed by a third party, and consumes the nonce", async () => {
+      it("is done when relayed by a third party, and spends its nonce (the epoch stays)", async () => {
         const { dataSafe, actors: a, prepared, sign } = await onCitizen();
-        const nonce = await nonceOf(dataSafe, CITIZEN);
         const auth = await sign(a.citizen);
+        expect(await dataSafe.isNonceUsed(CITIZEN, auth.nonce)).to.equal(false);
         const digest = TypedDataEncoder.hash(await domainOf(dataSafe), typesFor(op.primaryType), {
           ...prepared.message,
           nonce: auth.nonce,
@@ -395,17 +398,19 @@ describe("consent: EIP-712 signatures", () => {
         });
         expect(ethers.recoverAddress(digest, auth.signature)).to.equal(a.citizen.address);
         await prepared.expectDone(prepared.submit(auth, a.stranger), a.stranger);
-        expect(await nonceOf(dataSafe, CITIZEN)).to.equal(nonce + 1n);
+        expect(await dataSafe.isNonceUsed(CITIZEN, auth.nonce)).to.equal(true);
+        expect(await epochOf(dataSafe, CITIZEN)).to.equal(0n);
       });
 
       it("refuses a signature by another key (InvalidSignature)", async () => {
         const { dataSafe, actors: a, prepared, sign } = await onCitizen();
         for (const signer of [a.stranger, a.company, a.bank]) {
-          await expect(prepared.submit(await sign(signer), a.stranger))
+          const auth = await sign(signer);
+          await expect(prepared.submit(auth, a.stranger))
             .to.be.revertedWithCustomError(dataSafe, "InvalidSignature")
             .withArgs(CITIZEN, a.citizen.address);
+          expect(await dataSafe.isNonceUsed(CITIZEN, auth.nonce)).to.equal(false);
         }
-        expect(await nonceOf(dataSafe, CITIZEN)).to.equal(0n);
       });
 
       it("refuses the signature used with other content than was signed (InvalidSignature)", async () => {
@@ -415,19 +420,20 @@ describe("consent: EIP-712 signatures", () => {
           .withArgs(CITIZEN, a.citizen.address);
       });
 
-      it("refuses a replay (InvalidSubjectNonce), and a nonce other than the current one", async () => {
+      it("refuses a replay (NonceUsed), and a nonce of another epoch (NonceEpochMismatch)", async () => {
         const { dataSafe, actors: a, prepared, sign } = await onCitizen();
         const auth = await sign(a.citizen);
-        await expect(sign(a.citizen, { nonce: 1n }).then((ahead) => prepared.submit(ahead, a.stranger)))
-          .to.be.revertedWithCustomError(dataSafe, "InvalidSubjectNonce")
-          .withArgs(CITIZEN, 0);
+        const ahead = nonceIn(1, auth.nonce);
+        await expect(prepared.submit(await sign(a.citizen, { nonce: ahead }), a.stranger))
+          .to.be.revertedWithCustomError(dataSafe, "NonceEpochMismatch")
+          .withArgs(CITIZEN, ahead, 0);
         await prepared.submit(auth, a.stranger);
         await expect(prepared.submit(auth, a.stranger))
-          .to.be.revertedWithCustomError(dataSafe, "InvalidSubjectNonce")
-          .withArgs(CITIZEN, 1);
+          .to.be.revertedWithCustomError(dataSafe, "NonceUsed")
+          .withArgs(CITIZEN, auth.nonce);
         await expect(prepared.submit(auth, a.citizen))
-          .to.be.revertedWithCustomError(dataSafe, "InvalidSubjectNonce")
-          .withArgs(CITIZEN, 1);
+          .to.be.revertedWithCustomError(dataSafe, "NonceUsed")
+          .withArgs(CITIZEN, auth.nonce);
       });
 
       it("refuses the malleated (high-s) twin of a valid signature (InvalidSignature)", async () => {
@@ -484,13 +490,15 @@ describe("consent: EIP-712 signatures", () => {
         const onB = await op.prepare(ctx, dataSafeB, CITIZEN, asCitizen(ctx, dataSafeB), horizon);
         // the same act, same nonce, same key: only the domain tells the deployments apart
         expect(onB.message).to.deep.equal(onA.message);
-        expect(await nonceOf(dataSafeB, CITIZEN)).to.equal(await nonceOf(dataSafe, CITIZEN));
-        const forA = await authorize(dataSafe, a.citizen, CITIZEN, op.primaryType, onA.message);
+        const nonce = 5n;
+        expect(await dataSafe.isNonceUsed(CITIZEN, nonce)).to.equal(false);
+        expect(await dataSafeB.isNonceUsed(CITIZEN, nonce)).to.equal(false);
+        const forA = await authorize(dataSafe, a.citizen, CITIZEN, op.primaryType, onA.message, { nonce });
         await expect(onB.submit(forA, a.stranger))
           .to.be.revertedWithCustomError(dataSafeB, "InvalidSignature")
           .withArgs(CITIZEN, a.citizen.address);
         await onA.expectDone(onA.submit(forA, a.stranger), a.stranger);
-        const forB = await authorize(dataSafeB, a.citizen, CITIZEN, op.primaryType, onB.message);
+        const forB = await authorize(dataSafeB, a.citizen, CITIZEN, op.primaryType, onB.message, { nonce });
         await onB.expectDone(onB.submit(forB, a.stranger), a.stranger);
       });
 
@@ -500,18 +508,18 @@ describe("consent: EIP-712 signatures", () => {
         const before = await sign(a.citizen);
         await dataSafe.connect(a.citizen).transferControl(CITIZEN, newKey.address);
         // the hand-over invalidates what the old key signed before it...
-        expect(await nonceOf(dataSafe, CITIZEN)).to.equal(before.nonce + 1n);
+        expect(await epochOf(dataSafe, CITIZEN)).to.equal(1n);
         await expect(p.submit(before, a.stranger))
-          .to.be.revertedWithCustomError(dataSafe, "InvalidSubjectNonce")
-          .withArgs(CITIZEN, before.nonce + 1n);
-        // ...and what it signs afterwards, at the current nonce, is not the controller's
+          .to.be.revertedWithCustomError(dataSafe, "NonceEpochMismatch")
+          .withArgs(CITIZEN, before.nonce, 1);
+        // ...and what it signs afterwards, in the new epoch, is not the controller's
         await expect(p.submit(await sign(a.citizen), a.stranger))
           .to.be.revertedWithCustomError(dataSafe, "InvalidSignature")
           .withArgs(CITIZEN, newKey.address);
         await p.expectDone(p.submit(await sign(newKey), a.stranger), a.stranger);
       });
 
-      it("refuses outstanding signatures cancelled by invalidateNonce (InvalidSubjectNonce)", async () => {
+      it("refuses outstanding signatures cancelled by invalidateNonce (NonceEpochMismatch)", async () => {
         const { dataSafe, actors: a, prepared: p, sign } = await onCitizen();
         const outstanding = await sign(a.citizen);
         await expect(dataSafe.connect(a.stranger).invalidateNonce(CITIZEN))
@@ -521,8 +529,8 @@ describe("consent: EIP-712 signatures", () => {
           .to.emit(dataSafe, "NonceInvalidated")
           .withArgs(CITIZEN, 1);
         await expect(p.submit(outstanding, a.stranger))
-          .to.be.revertedWithCustomError(dataSafe, "InvalidSubjectNonce")
-          .withArgs(CITIZEN, 1);
+          .to.be.revertedWithCustomError(dataSafe, "NonceEpochMismatch")
+          .withArgs(CITIZEN, outstanding.nonce, 1);
         await p.expectDone(p.submit(await sign(a.citizen), a.stranger), a.stranger);
       });
 
@@ -537,7 +545,7 @@ describe("consent: EIP-712 signatures", () => {
           .to.be.revertedWithCustomError(dataSafe, "InvalidSignature")
           .withArgs(WALLET_SUBJECT, await wallet.getAddress());
         await p.expectDone(p.submit(auth, a.stranger), a.stranger);
-        expect(await nonceOf(dataSafe, WALLET_SUBJECT)).to.equal(1n);
+        expect(await dataSafe.isNonceUsed(WALLET_SUBJECT, auth.nonce)).to.equal(true);
       });
 
       it("EIP-1271: a wallet that refuses gives InvalidSignature, even for its owner's signature", async () => {
@@ -554,7 +562,7 @@ describe("consent: EIP-712 signatures", () => {
         await expect(p.submit(auth, a.stranger))
           .to.be.revertedWithCustomError(dataSafe, "InvalidSignature")
           .withArgs(REFUSING_SUBJECT, await refusing.getAddress());
-        expect(await nonceOf(dataSafe, REFUSING_SUBJECT)).to.equal(0n);
+        expect(await dataSafe.isNonceUsed(REFUSING_SUBJECT, auth.nonce)).to.equal(false);
       });
     });
   }
@@ -597,7 +605,7 @@ describe("consent: EIP-712 signatures", () => {
       dataSafe.connect(a.stranger).approveRequestBySig(request, auth),
       dataSafe.connect(a.stranger).rejectRequestBySig(request, REASON, auth),
       dataSafe.connect(a.stranger).grantBySig(terms, auth),
-      dataSafe.connect(a.stranger).revokeBySig(key, auth),
+      dataSafe.connect(a.stranger).revokeBySig(key, 1, auth),
       dataSafe
         .connect(a.stranger)
         .requestReturnBySig(ghost, DataType.HouseholdRegister, a.publicSecurity.address, auth),
@@ -622,9 +630,10 @@ describe("consent: EIP-712 signatures", () => {
       expiresAt: horizon,
       maxReads: 1,
     };
-    // both subjects are at nonce 0: only the subject id in the signed message tells them apart
-    expect(await nonceOf(dataSafe, second)).to.equal(await nonceOf(dataSafe, CITIZEN));
-    const forCitizen = await authorize(dataSafe, a.citizen, CITIZEN, "Grant", grantMessage(terms));
+    // the same nonce is unused for both: only the subject id in the signed message tells them apart
+    const nonce = 3n;
+    expect(await dataSafe.isNonceUsed(second, nonce)).to.equal(false);
+    const forCitizen = await authorize(dataSafe, a.citizen, CITIZEN, "Grant", grantMessage(terms), { nonce });
     await expect(dataSafe.connect(a.stranger).grantBySig({ ...terms, subjectId: second }, forCitizen))
       .to.be.revertedWithCustomError(dataSafe, "InvalidSignature")
       .withArgs(second, a.citizen.address);
@@ -636,8 +645,10 @@ describe("consent: EIP-712 signatures", () => {
       target: typeTarget(DataType.IdCard),
       purpose: PURPOSE,
     };
-    const revokeForCitizen = await authorize(dataSafe, a.citizen, CITIZEN, "Revoke", revokeMessage(key));
-    await expect(dataSafe.connect(a.stranger).revokeBySig({ ...key, subjectId: second }, revokeForCitizen))
+    const revokeForCitizen = await authorize(dataSafe, a.citizen, CITIZEN, "Revoke", revokeMessage(key, 1), {
+      nonce,
+    });
+    await expect(dataSafe.connect(a.stranger).revokeBySig({ ...key, subjectId: second }, 1, revokeForCitizen))
       .to.be.revertedWithCustomError(dataSafe, "InvalidSignature")
       .withArgs(second, a.citizen.address);
     expect((await dataSafe.getGrant(grantIdOf({ ...key, subjectId: second }))).status).to.equal(GrantStatus.Active);
@@ -648,8 +659,8 @@ describe("consent: EIP-712 signatures", () => {
       CITIZEN,
       "RequestReturn",
       returnMessage(CITIZEN, DataType.IdCard, department),
+      { nonce },
     );
-    expect(await nonceOf(dataSafe, second)).to.equal(returnForCitizen.nonce);
     await expect(dataSafe.connect(a.stranger).requestReturnBySig(second, DataType.IdCard, department, returnForCitizen))
       .to.be.revertedWithCustomError(dataSafe, "InvalidSignature")
       .withArgs(second, a.citizen.address);
@@ -706,8 +717,8 @@ describe("consent: EIP-712 signatures", () => {
         await expect(dataSafe.connect(a.stranger).requestReturnBySig(CITIZEN, type, department, auth))
           .to.be.revertedWithCustomError(dataSafe, "IssuerNotAuthorised")
           .withArgs(type, department);
+        expect(await dataSafe.isNonceUsed(CITIZEN, auth.nonce)).to.equal(false);
       }
-      expect(await nonceOf(dataSafe, CITIZEN)).to.equal(0n);
     });
 
     it("refuses a non-department or a suspended department (MemberNotPermitted), consuming no nonce", async () => {
@@ -725,7 +736,7 @@ describe("consent: EIP-712 signatures", () => {
       await expect(dataSafe.connect(a.stranger).requestReturnBySig(CITIZEN, dataType, department, auth))
         .to.be.revertedWithCustomError(dataSafe, "MemberNotPermitted")
         .withArgs(department, MemberKind.Department);
-      expect(await nonceOf(dataSafe, CITIZEN)).to.equal(0n);
+      expect(await dataSafe.isNonceUsed(CITIZEN, auth.nonce)).to.equal(false);
       // the signature was not spent: it opens the request once the department is reinstated
       await dataSafe.connect(a.regulator).reinstateMember(department);
       await expectReturnRequested(
@@ -735,7 +746,7 @@ describe("consent: EIP-712 signatures", () => {
         dataType,
         department,
       );
-      expect(await nonceOf(dataSafe, CITIZEN)).to.equal(1n);
+      expect(await dataSafe.isNonceUsed(CITIZEN, auth.nonce)).to.equal(true);
     });
   });
 
@@ -754,10 +765,10 @@ describe("consent: EIP-712 signatures", () => {
         .to.be.revertedWithCustomError(wallet, "NotWalletOwner")
         .withArgs(a.stranger.address);
       await asWallet(ctx, dataSafe, wallet)(dataSafe.interface.encodeFunctionData("invalidateNonce", [WALLET_SUBJECT]));
-      expect(await nonceOf(dataSafe, WALLET_SUBJECT)).to.equal(1n);
+      expect(await epochOf(dataSafe, WALLET_SUBJECT)).to.equal(1n);
       await expect(p.submit(outstanding, a.stranger))
-        .to.be.revertedWithCustomError(dataSafe, "InvalidSubjectNonce")
-        .withArgs(WALLET_SUBJECT, 1);
+        .to.be.revertedWithCustomError(dataSafe, "NonceEpochMismatch")
+        .withArgs(WALLET_SUBJECT, outstanding.nonce, 1);
       expect(await dataSafe.controllerOf(WALLET_SUBJECT)).to.equal(walletAddress);
     });
   });

@@ -35,12 +35,32 @@ export const CITIZEN_ACCOUNT_INDEX = 10;
 export const CONSENT_TYPES = {
   ApproveAccessRequest: [
     { name: "requestId", type: "bytes32" },
+    { name: "subjectId", type: "bytes32" },
+    { name: "consumer", type: "address" },
+    { name: "scope", type: "uint8" },
+    { name: "targets", type: "bytes32[]" },
+    { name: "fields", type: "uint64" },
+    { name: "purpose", type: "uint16" },
+    { name: "grantDuration", type: "uint40" },
+    { name: "maxReads", type: "uint32" },
+    { name: "expiresAt", type: "uint40" },
+    { name: "requestNonce", type: "uint64" },
     { name: "nonce", type: "uint256" },
     { name: "deadline", type: "uint256" },
   ],
   RejectAccessRequest: [
     { name: "requestId", type: "bytes32" },
     { name: "reason", type: "uint16" },
+    { name: "subjectId", type: "bytes32" },
+    { name: "consumer", type: "address" },
+    { name: "scope", type: "uint8" },
+    { name: "targets", type: "bytes32[]" },
+    { name: "fields", type: "uint64" },
+    { name: "purpose", type: "uint16" },
+    { name: "grantDuration", type: "uint40" },
+    { name: "maxReads", type: "uint32" },
+    { name: "expiresAt", type: "uint40" },
+    { name: "requestNonce", type: "uint64" },
     { name: "nonce", type: "uint256" },
     { name: "deadline", type: "uint256" },
   ],
@@ -62,6 +82,7 @@ export const CONSENT_TYPES = {
     { name: "scope", type: "uint8" },
     { name: "target", type: "bytes32" },
     { name: "purpose", type: "uint16" },
+    { name: "version", type: "uint32" },
     { name: "nonce", type: "uint256" },
     { name: "deadline", type: "uint256" },
   ],
@@ -123,15 +144,42 @@ export interface Authorization {
 }
 
 export interface SignOptions extends DomainOverrides {
-  /** Defaults to the subject's current nonce. */
+  /** Defaults to `freshNonce`: unused on chain, not handed out before. */
   nonce?: bigint;
   /** Defaults to one hour after the latest block. */
   deadline?: bigint;
 }
 
-/** The subject's current signature nonce. */
-export const nonceOf = async (dataSafe: DataSafe, subjectId: string): Promise<bigint> =>
+/** The subject's signature epoch: the top 48 bits of the nonces its controller signs with now. */
+export const epochOf = async (dataSafe: DataSafe, subjectId: string): Promise<bigint> =>
   (await dataSafe.getSubject(subjectId)).nonce;
+
+/** The nonce of index `index` in signature epoch `epoch`: `epoch << 208 | index`. */
+export const nonceIn = (epoch: bigint | number, index: bigint | number): bigint =>
+  (BigInt(epoch) << 208n) | BigInt(index);
+
+/** Nonces handed out by `freshNonce`, so signatures made before any is relayed never share one. */
+const handedOut = new Set<string>();
+
+/**
+ * The lowest nonce of the subject's current epoch that the contract holds unused and that this
+ * helper has not handed out before (on this deployment).
+ */
+export async function freshNonce(dataSafe: DataSafe, subjectId: string): Promise<bigint> {
+  const epoch = await epochOf(dataSafe, subjectId);
+  const where = `${await dataSafe.getAddress()}/${subjectId}/`;
+  for (let word = 0n; ; word++) {
+    const wordPos = (epoch << 200n) | word;
+    const used = await dataSafe.nonceBitmap(subjectId, wordPos);
+    for (let bit = 0n; bit < 256n; bit++) {
+      const nonce = (wordPos << 8n) | bit;
+      if (((used >> bit) & 1n) === 0n && !handedOut.has(where + nonce)) {
+        handedOut.add(where + nonce);
+        return nonce;
+      }
+    }
+  }
+}
 
 /** A deadline `seconds` after the latest block. */
 export const deadlineIn = async (seconds: number): Promise<bigint> =>
@@ -149,16 +197,31 @@ export async function authorize(
   message: Record<string, unknown>,
   options: SignOptions = {},
 ): Promise<Authorization> {
-  const nonce = options.nonce ?? (await nonceOf(dataSafe, subjectId));
+  const nonce = options.nonce ?? (await freshNonce(dataSafe, subjectId));
   const deadline = options.deadline ?? (await deadlineIn(3600));
   const domain = await domainOf(dataSafe, options);
   const signature = await signer.signTypedData(domain, typesFor(primaryType), { ...message, nonce, deadline });
   return { nonce, deadline, signature };
 }
 
+/** What an approval or a rejection shows of a request: its id and its fields, the request's nonce as `requestNonce`. */
+export const requestContent = (r: AccessRequest) => ({
+  requestId: requestIdOf(r),
+  subjectId: r.subjectId,
+  consumer: r.consumer,
+  scope: r.scope,
+  targets: r.targets,
+  fields: r.fields,
+  purpose: r.purpose,
+  grantDuration: r.grantDuration,
+  maxReads: r.maxReads,
+  expiresAt: r.expiresAt,
+  requestNonce: r.nonce,
+});
+
 /** The message of an approval or rejection. */
-export const approveMessage = (requestId: string) => ({ requestId });
-export const rejectMessage = (requestId: string, reason: number) => ({ requestId, reason });
+export const approveMessage = (request: AccessRequest) => requestContent(request);
+export const rejectMessage = (request: AccessRequest, reason: number) => ({ ...requestContent(request), reason });
 
 /** The message of a direct grant: the terms themselves. */
 export const grantMessage = (terms: GrantTerms) => ({
@@ -172,13 +235,14 @@ export const grantMessage = (terms: GrantTerms) => ({
   maxReads: terms.maxReads,
 });
 
-/** The message of a revocation: the grant key. */
-export const revokeMessage = (key: GrantKey) => ({
+/** The message of a revocation: the grant key and the version revoked (0 = whichever is current). */
+export const revokeMessage = (key: GrantKey, version: number) => ({
   subjectId: key.subjectId,
   consumer: key.consumer,
   scope: key.scope,
   target: key.target,
   purpose: key.purpose,
+  version,
 });
 
 /** The message of a return request: holder, data type and the department asked. */
@@ -254,12 +318,26 @@ export const requestTuple = (r: AccessRequest) => [
   r.nonce,
 ];
 
-/** requestId = keccak256(abi.encode(request)), computed off chain. */
+/**
+ * The request id, computed off chain: keccak256 of the fields in order, the targets replaced by the
+ * hash of their concatenation (as EIP-712 hashes a bytes32[]).
+ */
 export const requestIdOf = (r: AccessRequest): string =>
   ethers.keccak256(
     ethers.AbiCoder.defaultAbiCoder().encode(
-      ["tuple(bytes32,address,uint8,bytes32[],uint64,uint16,uint40,uint32,uint40,uint64)"],
-      [requestTuple(r)],
+      ["bytes32", "address", "uint8", "bytes32", "uint64", "uint16", "uint40", "uint32", "uint40", "uint64"],
+      [
+        r.subjectId,
+        r.consumer,
+        r.scope,
+        ethers.keccak256(ethers.concat(r.targets)),
+        r.fields,
+        r.purpose,
+        r.grantDuration,
+        r.maxReads,
+        r.expiresAt,
+        r.nonce,
+      ],
     ),
   );
 

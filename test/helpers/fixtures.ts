@@ -1,5 +1,5 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { hexlify, keccak256, randomBytes, toUtf8Bytes, AbiCoder } from "ethers";
+import { ZeroAddress, hexlify, keccak256, randomBytes, toUtf8Bytes, AbiCoder } from "ethers";
 import { network } from "hardhat";
 
 import Permissions from "../../deploy/modules/Permissions.js";
@@ -172,5 +172,21 @@ export const grantIdOf = (k: { subjectId: string; consumer: string; scope: numbe
     ),
   );
 
-/** A data type id as a grant target. */
-export const typeTarget = (dataType: number): string => AbiCoder.defaultAbiCoder().encode(["uint256"], [dataType]);
+/**
+ * The issuer `deployWithParticipants` authorises for each test data type: public security for the
+ * household register and the ID card, the housing-fund centre for the housing fund (the default
+ * accounts 6 and 7, see `actors`).
+ */
+const signers = await ethers.getSigners();
+export const ISSUER_OF: Record<number, string> = {
+  [DataType.HouseholdRegister]: signers[6].address,
+  [DataType.IdCard]: signers[6].address,
+  [DataType.HousingFund]: signers[7].address,
+};
+
+/**
+ * A data-type grant target: `issuer`'s assets of `dataType` (`issuer << 32 | dataType`); by default
+ * the type's issuer in `deployWithParticipants`.
+ */
+export const typeTarget = (dataType: number, issuer: string = ISSUER_OF[dataType] ?? ZeroAddress): string =>
+  AbiCoder.defaultAbiCoder().encode(["uint256"], [(BigInt(issuer) << 32n) | BigInt(dataType)]);

@@ -266,8 +266,8 @@ describe("SubjectRegistry", () => {
             signature,
           }),
       )
-        .to.be.revertedWithCustomError(dataSafe, "InvalidSubjectNonce")
-        .withArgs(CITIZEN, nonce + 2);
+        .to.be.revertedWithCustomError(dataSafe, "NonceEpochMismatch")
+        .withArgs(CITIZEN, nonce, nonce + 2);
     });
 
     it("takes all power from the old key at once", async () => {

@@ -203,7 +203,7 @@ describe("sdk: members, catalog, subjects and assets", () => {
       dataType: DataType.IdCard,
       status: "Open",
     });
-    expect(await safe.subjects.nonceOf(phoneHolder)).to.equal(1);
+    expect(await safe.consent.isNonceUsed(phoneHolder, authorization.nonce)).to.equal(true);
     expect(await ethers.provider.getBalance(phone.address)).to.equal(0n);
 
     // The department answers it like any return request.
@@ -220,7 +220,7 @@ describe("sdk: members, catalog, subjects and assets", () => {
     // Replayed, the signature is refused with a typed revert.
     const replay = await thrown(() => clients.relayer.assets.requestReturnBySig(input, authorization));
     expect(replay).to.be.instanceOf(ContractRevertedError);
-    expect(replay).to.have.property("errorName", "InvalidSubjectNonce");
+    expect(replay).to.have.property("errorName", "NonceUsed");
     expect(replay).to.have.property("action", "requestReturnBySig");
   });
 

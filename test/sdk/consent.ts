@@ -50,7 +50,10 @@ describe("sdk: consent and the access log", () => {
       await clients.bank.consent.requestAccess({
         subjectId: phoneHolder,
         scope: "DataType",
-        targets: [dataTypeTarget(DataType.HousingFund), dataTypeTarget(DataType.HouseholdRegister)],
+        targets: [
+          dataTypeTarget(actors.housingFundCentre.address, DataType.HousingFund),
+          dataTypeTarget(actors.publicSecurity.address, DataType.HouseholdRegister),
+        ],
         purpose: Purpose.Loan,
         grantDuration: 86_400,
       })
@@ -67,9 +70,23 @@ describe("sdk: consent and the access log", () => {
     expect(await safe.consent.requestStatus(asked.requestId)).to.equal("Open");
 
     const authorization = await clients.relayer.consent.signApproval(phone, request);
-    const payload = approveRequestTypedData(await safe.consent.domain(), asked.requestId, authorization);
+    const payload = approveRequestTypedData(await safe.consent.domain(), request, authorization);
+    // the wallet is shown the request itself: who asks, for what, how long, how many reads
+    expect(payload.message).to.deep.include({
+      requestId: asked.requestId,
+      subjectId: phoneHolder,
+      consumer: actors.bank.address,
+      scope: 1,
+      targets: request.targets,
+      fields: 0n,
+      purpose: Purpose.Loan,
+      grantDuration: 86_400,
+      maxReads: 1,
+      expiresAt: request.expiresAt,
+      requestNonce: request.nonce,
+    });
     expect(recoverTypedDataSigner(payload, authorization.signature)).to.equal(phone.address);
-    expect(authorization.nonce).to.equal(0n);
+    expect(await safe.consent.isNonceUsed(phoneHolder, authorization.nonce)).to.equal(false);
 
     const approved = await (await clients.relayer.consent.approveBySig(request, authorization)).wait();
 
@@ -87,7 +104,8 @@ describe("sdk: consent and the access log", () => {
       approved.grants.every((g) => g.requestId === asked.requestId && g.version === 1 && g.maxReads === 1),
     ).to.equal(true);
     expect(await safe.consent.requestStatus(asked.requestId)).to.equal("Approved");
-    expect(await safe.subjects.nonceOf(phoneHolder)).to.equal(1);
+    expect(await safe.consent.isNonceUsed(phoneHolder, authorization.nonce)).to.equal(true);
+    expect(await safe.subjects.nonceOf(phoneHolder)).to.equal(0); // signed acts leave the epoch
     expect(await ethers.provider.getBalance(phone.address)).to.equal(0n);
 
     // The data-type grant reads the holder's current asset of the type.

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { AbiCoder, ZeroHash, id, makeError } from "ethers";
+import { AbiCoder, ZeroHash, id, makeError, toBeHex, zeroPadValue } from "ethers";
 
 import {
   AccessDeniedError,
@@ -7,6 +7,7 @@ import {
   DataSafeError,
   InvalidInputError,
   PendingTransaction,
+  SignatureRefusedError,
   SignerRequiredError,
   TransactionFailedError,
   UnknownRevertError,
@@ -119,7 +120,7 @@ describe("sdk: typed errors", () => {
     expect(error.args).to.deep.equal({ dataType: 99 });
   });
 
-  it("test_approveBySig_replayed_invalidNonceWithWideIntegerAsBigint", async () => {
+  it("test_approveBySig_replayed_signatureRefusedNonceUsed_wideIntegerAsBigint", async () => {
     const { clients, phone, phoneHolder, assets } = await loadSdkFixture();
     const ask = async () =>
       (
@@ -137,9 +138,10 @@ describe("sdk: typed errors", () => {
 
     const error = (await thrown(() =>
       clients.relayer.consent.approveBySig(second.request, authorization),
-    )) as ContractRevertedError<"InvalidSubjectNonce">;
-    expect(error.errorName).to.equal("InvalidSubjectNonce");
-    expect(error.args).to.deep.equal({ subjectId: phoneHolder, currentNonce: 1n });
+    )) as ContractRevertedError<"NonceUsed">;
+    expect(error).to.be.instanceOf(SignatureRefusedError);
+    expect(error.errorName).to.equal("NonceUsed");
+    expect(error.args).to.deep.equal({ subjectId: phoneHolder, nonce: authorization.nonce });
   });
 
   it("test_grantBySig_pastDeadline_signatureExpired", async () => {
@@ -160,9 +162,10 @@ describe("sdk: typed errors", () => {
     expect(error.args).to.deep.equal({ deadline: BigInt(deadline) });
   });
 
-  it("test_approve_targetBeyondUint32_invalidDataTypeTarget", async () => {
-    const { clients } = await loadSdkFixture();
-    const target = dataTypeTarget(2 ** 40);
+  it("test_approve_targetBeyondIssuerAndType_invalidDataTypeTarget", async () => {
+    const { clients, actors } = await loadSdkFixture();
+    const target = zeroPadValue(toBeHex((1n << 200n) | BigInt(dataTypeTarget(actors.publicSecurity.address, 8))), 32);
+    expect(() => dataTypeTarget(actors.publicSecurity.address, 2 ** 40)).to.throw(InvalidInputError);
     const { request } = await (
       await clients.bank.consent.requestAccess({
         subjectId: CITIZEN,

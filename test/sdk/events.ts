@@ -12,7 +12,7 @@ describe("sdk: the trail from events", () => {
       await clients.bank.consent.requestAccess({
         subjectId: phoneHolder,
         scope: "DataType",
-        targets: [dataTypeTarget(DataType.HousingFund)],
+        targets: [dataTypeTarget(actors.housingFundCentre.address, DataType.HousingFund)],
         purpose: Purpose.Loan,
         grantDuration: 86_400,
       })

@@ -192,7 +192,7 @@ describe("sdk: history over a range-capped RPC (hardhat node behind a Besu-like 
       await bank.consent.requestAccess({
         subjectId: holder,
         scope: "DataType",
-        targets: [dataTypeTarget(DataType.HousingFund)],
+        targets: [dataTypeTarget(accountOf(7), DataType.HousingFund)],
         purpose: Purpose.Loan,
         grantDuration: 86_400,
       })

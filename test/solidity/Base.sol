@@ -130,15 +130,53 @@ abstract contract TestHelpers {
         return keccak256(abi.encodePacked("\x19\x01", dataSafe.domainSeparator(), structHash));
     }
 
+    /// @dev The request id: its fields in order, the targets hashed as EIP-712 hashes an array.
+    function _requestId(AccessRequest memory request) internal pure returns (bytes32) {
+        return keccak256(_requestContent(request));
+    }
+
+    function _requestContent(AccessRequest memory request) internal pure returns (bytes memory) {
+        return
+            abi.encode(
+                request.subjectId,
+                request.consumer,
+                request.scope,
+                keccak256(abi.encodePacked(request.targets)),
+                request.fields,
+                request.purpose,
+                request.grantDuration,
+                request.maxReads,
+                request.expiresAt,
+                request.nonce
+            );
+    }
+
+    /// @dev ApproveAccessRequest(requestId, <the request's fields, its nonce as requestNonce>, nonce, deadline).
     function _approveDigest(
         DataSafe dataSafe,
         AccessRequest memory request,
         uint256 nonce,
         uint256 deadline
     ) internal view returns (bytes32) {
-        bytes32 requestId = keccak256(abi.encode(request));
-        return
-            _digest(dataSafe, keccak256(abi.encode(dataSafe.APPROVE_REQUEST_TYPEHASH(), requestId, nonce, deadline)));
+        bytes memory head = abi.encode(dataSafe.APPROVE_REQUEST_TYPEHASH(), _requestId(request));
+        return _digest(dataSafe, keccak256(bytes.concat(head, _requestContent(request), abi.encode(nonce, deadline))));
+    }
+
+    /// @dev RejectAccessRequest(requestId, reason, <the request's fields>, nonce, deadline).
+    function _rejectDigest(
+        DataSafe dataSafe,
+        AccessRequest memory request,
+        uint16 reason,
+        uint256 nonce,
+        uint256 deadline
+    ) internal view returns (bytes32) {
+        bytes memory head = abi.encode(dataSafe.REJECT_REQUEST_TYPEHASH(), _requestId(request), reason);
+        return _digest(dataSafe, keccak256(bytes.concat(head, _requestContent(request), abi.encode(nonce, deadline))));
+    }
+
+    /// @dev A nonce of `epoch` (the subject's `nonce` field) with index `index`.
+    function _nonce(uint256 epoch, uint256 index) internal pure returns (uint256) {
+        return (epoch << 208) | index;
     }
 
     function _grantDigest(
@@ -171,6 +209,7 @@ abstract contract TestHelpers {
     function _revokeDigest(
         DataSafe dataSafe,
         GrantKey memory key,
+        uint32 version,
         uint256 nonce,
         uint256 deadline
     ) internal view returns (bytes32) {
@@ -185,11 +224,17 @@ abstract contract TestHelpers {
                         key.scope,
                         key.target,
                         key.purpose,
+                        version,
                         nonce,
                         deadline
                     )
                 )
             );
+    }
+
+    /// @dev A data-type grant target: `issuer`'s assets of `dataType`.
+    function _typeTarget(address issuer, uint32 dataType) internal pure returns (bytes32) {
+        return bytes32((uint256(uint160(issuer)) << 32) | dataType);
     }
 
     function _assetId(AssetKey memory key) internal pure returns (bytes32) {

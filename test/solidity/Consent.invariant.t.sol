@@ -29,7 +29,7 @@ contract ConsentInvariantTest is Base {
         vm.label(address(handler), "handler");
         handler.populate();
 
-        bytes4[] memory selectors = new bytes4[](22);
+        bytes4[] memory selectors = new bytes4[](25);
         selectors[0] = ConsentHandler.issueAsset.selector;
         selectors[1] = ConsentHandler.revokeAsset.selector;
         selectors[2] = ConsentHandler.supersedeAsset.selector;
@@ -52,6 +52,9 @@ contract ConsentInvariantTest is Base {
         selectors[19] = ConsentHandler.warp.selector;
         selectors[20] = ConsentHandler.readUnderLiveGrant.selector;
         selectors[21] = ConsentHandler.toggleAuthority.selector;
+        selectors[22] = ConsentHandler.signPending.selector;
+        selectors[23] = ConsentHandler.relayPending.selector;
+        selectors[24] = ConsentHandler.cancelPending.selector;
         targetContract(address(handler));
         targetSelector(FuzzSelector(address(handler), selectors));
     }
@@ -97,6 +100,42 @@ contract ConsentInvariantTest is Base {
     function invariant_oldKeys_neverAct() public view {
         assertEq(handler.ghostOldKeySuccesses(), 0, "an old key acted for its former subject");
         assertEq(handler.ghostReplaySuccesses(), 0, "a used signature worked again");
+    }
+
+    /// @dev Held-back signatures relay in any order, each at most once, and only in the epoch they
+    /// were made in: after a hand-over, a recovery or an invalidation none works, even when control
+    /// comes back to the key that made it. Every relay and cancellation had the model's outcome, and
+    /// the contract's `isNonceUsed` is the model's for every held-back nonce.
+    function invariant_signatures_usableOnceInAnyOrder() public view {
+        assertEq(handler.ghostReplaySuccesses(), 0, "a used signature worked again");
+        assertEq(handler.ghostStaleSignatureSuccesses(), 0, "a signature of an earlier epoch worked");
+        assertEq(handler.ghostSignatureMismatches(), 0, "a relay or cancellation differs from the model");
+        uint256 count = handler.pendingCount();
+        for (uint256 i; i < count; ++i) {
+            assertTrue(handler.pendingNonceMatches(i), "isNonceUsed differs from the model");
+        }
+    }
+
+    /// @dev The held-back signature actions do what the invariant relies on: a relay works, its
+    /// replay is refused, a hand-over kills the rest, a cancellation kills its signature.
+    function test_handler_heldBackSignatures_relayOnceAndDieWithTheEpoch() public {
+        // subject 0 signs three grants with fresh nonces; subject 1 one
+        handler.signPending(0, 1, 0);
+        handler.signPending(0, 2, 1);
+        handler.signPending(0, 4, 2);
+        handler.signPending(1, 1, 0);
+        handler.relayPending(1); // out of order
+        handler.relayPending(1); // a replay
+        assertEq(handler.callsPendingRelayed(), 1, "relayed once");
+        assertEq(handler.callsPendingRefused(), 1, "the replay refused");
+        handler.cancelPending(3, false);
+        handler.relayPending(3); // cancelled
+        handler.rotateKey(0);
+        handler.relayPending(0); // signed before the hand-over
+        handler.relayPending(2);
+        assertEq(handler.callsPendingRelayed(), 1, "nothing else relayed");
+        assertEq(handler.callsPendingRefused(), 4, "cancelled and stale signatures refused");
+        invariant_signatures_usableOnceInAnyOrder();
     }
 
     /// @dev A consumer the contract holds as not active (suspended) never records a read.

@@ -312,7 +312,7 @@ contract IssuanceFuzzTest is Base {
             CAROL,
             school,
             GrantScope.DataType,
-            bytes32(uint256(HOUSEHOLD_REGISTER)),
+            _typeTarget(publicSecurity, HOUSEHOLD_REGISTER),
             PURPOSE_ENROLMENT,
             uint40(START + 30 days),
             3
@@ -333,7 +333,7 @@ contract IssuanceFuzzTest is Base {
             CAROL,
             school,
             GrantScope.DataType,
-            bytes32(uint256(HOUSEHOLD_REGISTER)),
+            _typeTarget(publicSecurity, HOUSEHOLD_REGISTER),
             PURPOSE_ENROLMENT
         );
         assertEq(dataSafe.grantIdOf(gk), grantId, "grant id is the hash of its key");

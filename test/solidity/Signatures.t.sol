@@ -56,7 +56,7 @@ contract SignatureFuzzTest is Base {
         vm.expectRevert(_invalidSignature());
         vm.prank(relayer);
         dataSafe.approveRequestBySig(request, auth);
-        assertEq(dataSafe.getSubject(ALICE).nonce, 0, "nonce consumed by a refused signature");
+        assertTrue(!dataSafe.isNonceUsed(ALICE, 0), "nonce consumed by a refused signature");
     }
 
     function testFuzz_grantBySig_rejectsNonControllerKey(uint256 keySeed, address relayer, uint32 maxReads) public {
@@ -75,10 +75,10 @@ contract SignatureFuzzTest is Base {
         vm.assume(vm.addr(pk) != alice);
         GrantKey memory key = grantKey;
         uint256 deadline = block.timestamp + 1 hours;
-        Authorization memory auth = _auth(pk, _revokeDigest(dataSafe, key, 0, deadline), 0, deadline);
+        Authorization memory auth = _auth(pk, _revokeDigest(dataSafe, key, 1, 0, deadline), 0, deadline);
         vm.expectRevert(_invalidSignature());
         vm.prank(relayer);
-        dataSafe.revokeBySig(key, auth);
+        dataSafe.revokeBySig(key, 1, auth);
     }
 
     /// @dev Garbage bytes as a signature never pass either (and never revert with anything else).
@@ -99,8 +99,9 @@ contract SignatureFuzzTest is Base {
         vm.prank(relayer);
         bytes32[] memory ids = dataSafe.grantBySig(terms, auth);
         assertEq(dataSafe.getGrant(ids[0]).maxReads, 2, "grant issued");
-        assertEq(dataSafe.getSubject(ALICE).nonce, 1, "nonce consumed");
-        vm.expectRevert(abi.encodeWithSelector(IConsentManager.InvalidSubjectNonce.selector, ALICE, 1));
+        assertTrue(dataSafe.isNonceUsed(ALICE, 0), "nonce consumed");
+        assertEq(dataSafe.getSubject(ALICE).nonce, 0, "the epoch stays");
+        vm.expectRevert(abi.encodeWithSelector(IConsentManager.NonceUsed.selector, ALICE, 0));
         vm.prank(relayer);
         dataSafe.grantBySig(terms, auth);
     }
@@ -114,13 +115,25 @@ contract SignatureFuzzTest is Base {
         dataSafe.grantBySig(terms, auth);
     }
 
-    function testFuzz_grantBySig_rejectsOtherNonce(uint256 nonce) public {
-        vm.assume(nonce != 0);
+    /// @dev Any index of the current epoch works, once; a nonce of another epoch never does.
+    function testFuzz_grantBySig_anyIndexOfTheEpoch(uint256 index, uint256 otherEpoch) public {
+        index = _bound(index, 0, (1 << 208) - 1);
         GrantTerms memory terms = _terms(PURPOSE_LOAN, 1);
         uint256 deadline = block.timestamp + 1 hours;
-        Authorization memory auth = _auth(ALICE_PK, _grantDigest(dataSafe, terms, nonce, deadline), nonce, deadline);
-        vm.expectRevert(abi.encodeWithSelector(IConsentManager.InvalidSubjectNonce.selector, ALICE, 0));
+        uint256 foreign = _nonce(_bound(otherEpoch, 1, type(uint48).max), index);
+        Authorization memory stale = _auth(
+            ALICE_PK,
+            _grantDigest(dataSafe, terms, foreign, deadline),
+            foreign,
+            deadline
+        );
+        vm.expectRevert(abi.encodeWithSelector(IConsentManager.NonceEpochMismatch.selector, ALICE, foreign, 0));
+        dataSafe.grantBySig(terms, stale);
+        Authorization memory auth = _auth(ALICE_PK, _grantDigest(dataSafe, terms, index, deadline), index, deadline);
+        assertTrue(!dataSafe.isNonceUsed(ALICE, index), "unused before");
         dataSafe.grantBySig(terms, auth);
+        assertTrue(dataSafe.isNonceUsed(ALICE, index), "used after");
+        assertEq(dataSafe.nonceBitmap(ALICE, index >> 8), 1 << (index & 0xff), "one bit of its word");
     }
 
     /// @dev A signature over other terms than those submitted recovers another signer.
@@ -141,7 +154,7 @@ contract SignatureFuzzTest is Base {
         Authorization memory auth = _auth(ALICE_PK, _approveDigest(dataSafe, request, 0, deadline), 0, deadline);
         vm.prank(alice);
         dataSafe.invalidateNonce(ALICE);
-        vm.expectRevert(abi.encodeWithSelector(IConsentManager.InvalidSubjectNonce.selector, ALICE, 1));
+        vm.expectRevert(abi.encodeWithSelector(IConsentManager.NonceEpochMismatch.selector, ALICE, 0, 1));
         dataSafe.approveRequestBySig(request, auth);
     }
 
@@ -154,11 +167,17 @@ contract SignatureFuzzTest is Base {
         dataSafe.transferControl(ALICE, next);
         AccessRequest memory request = openRequest;
         uint256 deadline = block.timestamp + 1 hours;
-        // The hand-over moved the nonce to 1; the old key signs at it and is still refused.
-        Authorization memory old = _auth(ALICE_PK, _approveDigest(dataSafe, request, 1, deadline), 1, deadline);
+        // The hand-over moved the epoch to 1; the old key signs in it and is still refused.
+        uint256 nonce = _nonce(1, 0);
+        Authorization memory old = _auth(ALICE_PK, _approveDigest(dataSafe, request, nonce, deadline), nonce, deadline);
         vm.expectRevert(abi.encodeWithSelector(IConsentManager.InvalidSignature.selector, ALICE, next));
         dataSafe.approveRequestBySig(request, old);
-        Authorization memory current = _auth(newPk, _approveDigest(dataSafe, request, 1, deadline), 1, deadline);
+        Authorization memory current = _auth(
+            newPk,
+            _approveDigest(dataSafe, request, nonce, deadline),
+            nonce,
+            deadline
+        );
         bytes32[] memory ids = dataSafe.approveRequestBySig(request, current);
         assertEq(ids.length, 1, "approved by the new key");
     }

@@ -23,7 +23,7 @@ contract SubjectControlFuzzTest is Base {
             school,
             ALICE,
             GrantScope.DataType,
-            bytes32(uint256(HOUSEHOLD_REGISTER)),
+            _typeTarget(publicSecurity, HOUSEHOLD_REGISTER),
             PURPOSE_ENROLMENT
         );
     }
@@ -97,7 +97,7 @@ contract SubjectControlFuzzTest is Base {
         vm.expectRevert(_notControllerError(caller));
         vm.prank(caller);
         dataSafe.approveRequest(request);
-        assertEq(uint8(dataSafe.getRequestStatus(keccak256(abi.encode(request)))), 1, "request no longer open");
+        assertEq(uint8(dataSafe.getRequestStatus(_requestId(request))), 1, "request no longer open");
     }
 
     function testFuzz_rejectRequest_revertsForNonController(uint256 seed, address stranger, uint16 reason) public {

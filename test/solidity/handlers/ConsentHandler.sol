@@ -29,9 +29,10 @@ contract ConsentHandler is TestHelpers {
     uint256 internal constant SUBJECTS = 3;
     uint256 internal constant MAX_ASSETS = 16;
     uint256 internal constant MAX_REQUESTS = 24;
-    /// @dev Type ids a grant or request may name: 1..3 issued, 4 deprecated (still defined), 5 undefined.
+    /// @dev Type ids a grant or request may name: 1..3 issued, 4 deprecated (its issuer deauthorised),
+    /// 5 undefined.
     uint256 internal constant TYPE_IDS = 5;
-    uint32 internal constant DEFINED_TYPES = 4;
+    uint256 internal constant ISSUED_TYPES = 3;
 
     DataSafe internal immutable dataSafe;
     address internal immutable regulatorRole;
@@ -46,7 +47,7 @@ contract ConsentHandler is TestHelpers {
         bytes32 id;
         uint256 key; // private key of the controller
         address controller;
-        uint48 nonce;
+        uint48 nonce; // the signature epoch
         uint256 pendingKey; // private key of a pending recovery's new controller, 0 if none
         uint40 executableAt;
     }
@@ -89,6 +90,24 @@ contract ConsentHandler is TestHelpers {
     GrantTerms internal lastSignedTerms;
     Authorization internal lastSignedAuth;
 
+    /// @dev A grant signed by a controller and held back, to be relayed later in any order.
+    struct PendingSignature {
+        uint256 subject;
+        GrantTerms terms;
+        Authorization auth;
+        uint48 epoch; // the subject's epoch when signed
+        uint256 key; // the private key that signed
+        bool relayed;
+    }
+
+    uint256 internal constant MAX_PENDING = 24;
+    PendingSignature[] internal pending;
+    /// @dev The next index a fresh signature of a subject uses (skipping used ones).
+    mapping(uint256 subject => uint256 index) internal nextIndex;
+    /// @dev Nonces the model holds used or cancelled, and whole words cancelled.
+    mapping(bytes32 subjectId => mapping(uint256 nonce => bool used)) internal nonceUsed;
+    mapping(bytes32 subjectId => mapping(uint256 wordPos => bool cancelled)) internal wordCancelled;
+
     /// @dev The time the sequence has reached: re-applied at each call so a `warp` persists whatever
     /// the runner does with the block environment between calls.
     uint256 public currentTime;
@@ -110,6 +129,12 @@ contract ConsentHandler is TestHelpers {
     uint256 public ghostOldKeyAttempts;
     /// @dev A used signature that worked a second time.
     uint256 public ghostReplaySuccesses;
+    /// @dev A signature from an earlier epoch (before a hand-over, recovery or invalidation) that worked.
+    uint256 public ghostStaleSignatureSuccesses;
+    /// @dev A held-back signature whose relay or cancellation had another outcome than the model's.
+    uint256 public ghostSignatureMismatches;
+    uint256 public callsPendingRelayed;
+    uint256 public callsPendingRefused;
     /// @dev Reads recorded while the contract itself had the consumer as not active.
     uint256 public ghostSuspendedReads;
     /// @dev Holder, issuer or governance acts whose outcome differs from the model's prediction.
@@ -177,7 +202,7 @@ contract ConsentHandler is TestHelpers {
                     subjects[s].id,
                     _oneConsumer(consumers[1]),
                     GrantScope.DataType,
-                    _oneTarget(bytes32(uint256(3))),
+                    _oneTarget(_typeTarget(issuerOfType[3], 3)),
                     0,
                     2,
                     uint40(currentTime + 4 days),
@@ -189,7 +214,7 @@ contract ConsentHandler is TestHelpers {
             (, AccessRequest memory request) = dataSafe.requestAccess(
                 subjects[s].id,
                 GrantScope.DataType,
-                _oneTarget(bytes32(uint256(1))),
+                _oneTarget(_typeTarget(issuerOfType[1], 1)),
                 0,
                 1,
                 2 days,
@@ -297,7 +322,7 @@ contract ConsentHandler is TestHelpers {
             AccessRequest memory request
         ) {
             if (!expected) ghostOutcomeMismatches++;
-            if (requestId != keccak256(abi.encode(request))) ghostModelDrift++;
+            if (requestId != _requestId(request)) ghostModelDrift++;
             requests.push(request);
         } catch {
             if (expected) ghostOutcomeMismatches++;
@@ -307,7 +332,7 @@ contract ConsentHandler is TestHelpers {
     function approveRequest(uint256 requestSeed, bool bySig) external atCurrentTime {
         if (requests.length == 0) return;
         AccessRequest memory request = requests[requestSeed % requests.length];
-        bytes32 requestId = keccak256(abi.encode(request));
+        bytes32 requestId = _requestId(request);
         uint256 s = _subjectIndex(request.subjectId);
         bool expected =
             !requestClosed[requestId] &&
@@ -333,12 +358,14 @@ contract ConsentHandler is TestHelpers {
 
     function _submitApproval(uint256 s, AccessRequest memory request, bool bySig) internal returns (bool ok) {
         if (bySig) {
+            uint256 nonce = _freshNonce(s);
             Authorization memory auth = _authorise(
                 s,
-                _approveDigest(dataSafe, request, subjects[s].nonce, currentTime + 1 hours)
+                nonce,
+                _approveDigest(dataSafe, request, nonce, currentTime + 1 hours)
             );
             try dataSafe.approveRequestBySig(request, auth) {
-                subjects[s].nonce++;
+                nonceUsed[subjects[s].id][nonce] = true;
                 return true;
             } catch {}
         } else {
@@ -349,9 +376,17 @@ contract ConsentHandler is TestHelpers {
         }
     }
 
-    /// @dev The current controller's authorisation at the model's nonce, valid for an hour.
-    function _authorise(uint256 s, bytes32 digest) internal view returns (Authorization memory) {
-        return Authorization(subjects[s].nonce, currentTime + 1 hours, _sign(subjects[s].key, digest));
+    /// @dev The current controller's authorisation with `nonce`, valid for an hour.
+    function _authorise(uint256 s, uint256 nonce, bytes32 digest) internal view returns (Authorization memory) {
+        return Authorization(nonce, currentTime + 1 hours, _sign(subjects[s].key, digest));
+    }
+
+    /// @dev A nonce of the subject's current epoch that the model holds unused, not handed out before.
+    function _freshNonce(uint256 s) internal returns (uint256 nonce) {
+        bytes32 id = subjects[s].id;
+        do {
+            nonce = _nonce(subjects[s].nonce, nextIndex[s]++);
+        } while (nonceUsed[id][nonce] || wordCancelled[id][nonce >> 8]);
     }
 
     /// @dev The contract's grants for `keys` now, to compare with the model after a renewal.
@@ -365,7 +400,7 @@ contract ConsentHandler is TestHelpers {
     function rejectRequest(uint256 requestSeed) external atCurrentTime {
         if (requests.length == 0) return;
         AccessRequest memory request = requests[requestSeed % requests.length];
-        bytes32 requestId = keccak256(abi.encode(request));
+        bytes32 requestId = _requestId(request);
         bool expected = !requestClosed[requestId];
         vm.prank(subjects[_subjectIndex(request.subjectId)].controller);
         try dataSafe.rejectRequest(request, 1) {
@@ -418,12 +453,14 @@ contract ConsentHandler is TestHelpers {
 
     function _submitGrant(uint256 s, GrantTerms memory terms, bool bySig) internal returns (bool ok) {
         if (bySig) {
+            uint256 nonce = _freshNonce(s);
             Authorization memory auth = _authorise(
                 s,
-                _grantDigest(dataSafe, terms, subjects[s].nonce, currentTime + 1 hours)
+                nonce,
+                _grantDigest(dataSafe, terms, nonce, currentTime + 1 hours)
             );
             try dataSafe.grantBySig(terms, auth) {
-                subjects[s].nonce++;
+                nonceUsed[subjects[s].id][nonce] = true;
                 haveSignedGrant = true;
                 lastSignedTerms = terms;
                 lastSignedAuth = auth;
@@ -440,7 +477,7 @@ contract ConsentHandler is TestHelpers {
     function revokeGrant(uint256 grantSeed, bool bySig) external atCurrentTime {
         if (grantIds.length == 0) return;
         GrantModel storage grant = grants[grantIds[grantSeed % grantIds.length]];
-        bool ok = _submitRevocation(_subjectIndex(grant.key.subjectId), grant.key, bySig);
+        bool ok = _submitRevocation(_subjectIndex(grant.key.subjectId), grant.key, grant.version, bySig);
         if (ok != grant.active) ghostOutcomeMismatches++;
         if (ok) {
             grant.active = false;
@@ -448,14 +485,16 @@ contract ConsentHandler is TestHelpers {
         }
     }
 
-    function _submitRevocation(uint256 s, GrantKey memory key, bool bySig) internal returns (bool) {
+    function _submitRevocation(uint256 s, GrantKey memory key, uint32 version, bool bySig) internal returns (bool) {
         if (bySig) {
+            uint256 nonce = _freshNonce(s);
             Authorization memory auth = _authorise(
                 s,
-                _revokeDigest(dataSafe, key, subjects[s].nonce, currentTime + 1 hours)
+                nonce,
+                _revokeDigest(dataSafe, key, version, nonce, currentTime + 1 hours)
             );
-            try dataSafe.revokeBySig(key, auth) {
-                subjects[s].nonce++;
+            try dataSafe.revokeBySig(key, version, auth) {
+                nonceUsed[subjects[s].id][nonce] = true;
                 return true;
             } catch {}
         } else {
@@ -475,6 +514,101 @@ contract ConsentHandler is TestHelpers {
         try dataSafe.grantBySig(terms, auth) {
             ghostReplaySuccesses++;
         } catch {}
+    }
+
+    // ================================================================ held-back signatures
+
+    /// @dev The current controller signs a data-type grant and holds it back. Its nonce is a fresh
+    /// one, or (one time in three) a small index that may already be used, or (one time in six) a
+    /// far index in another word.
+    function signPending(uint256 subjectSeed, uint256 termsSeed, uint256 indexSeed) external atCurrentTime {
+        if (pending.length >= MAX_PENDING) return;
+        uint256 s = subjectSeed % SUBJECTS;
+        SubjectModel storage subject = subjects[s];
+        uint256 nonce;
+        uint256 pick = indexSeed % 6;
+        if (pick < 3) nonce = _freshNonce(s);
+        else if (pick < 5) nonce = _nonce(subject.nonce, (indexSeed >> 8) % 12);
+        else nonce = _nonce(subject.nonce, ((indexSeed >> 8) % 3) << 100);
+        GrantTerms memory terms = GrantTerms(
+            subject.id,
+            _oneConsumer(consumers[termsSeed % 3]),
+            GrantScope.DataType,
+            _oneTarget(_typeTarget(issuerOfType[1 + ((termsSeed >> 8) % 3)], uint32(1 + ((termsSeed >> 8) % 3)))),
+            0,
+            uint16(1 + ((termsSeed >> 16) % 2)),
+            uint40(currentTime + 5 days),
+            2
+        );
+        uint256 deadline = currentTime + _bound(termsSeed >> 32, 1 hours, 4 days);
+        bytes memory signature = _sign(subject.key, _grantDigest(dataSafe, terms, nonce, deadline));
+        pending.push(
+            PendingSignature(s, terms, Authorization(nonce, deadline, signature), subject.nonce, subject.key, false)
+        );
+    }
+
+    /// @dev Relays a held-back signature, in whatever order the fuzzer picks. It must work exactly
+    /// when it is of the current epoch, signed by the current controller, before its deadline, with
+    /// a nonce neither used nor cancelled, for terms that are valid now.
+    function relayPending(uint256 pendingSeed) external atCurrentTime {
+        if (pending.length == 0) return;
+        PendingSignature storage p = pending[pendingSeed % pending.length];
+        SubjectModel storage subject = subjects[p.subject];
+        GrantTerms memory terms = p.terms;
+        uint256 nonce = p.auth.nonce;
+        bool expected =
+            p.epoch == subject.nonce &&
+                p.key == subject.key &&
+                currentTime <= p.auth.deadline &&
+                !nonceUsed[subject.id][nonce] &&
+                !wordCancelled[subject.id][nonce >> 8] &&
+                _isActiveConsumer(terms.consumers[0]);
+        GrantKey[] memory keys = new GrantKey[](1);
+        keys[0] = GrantKey(subject.id, terms.consumers[0], terms.scope, terms.targets[0], terms.purpose);
+        IConsentManager.Grant[] memory before = _snapshot(keys);
+        try dataSafe.grantBySig(terms, p.auth) {
+            if (p.relayed) ghostReplaySuccesses++;
+            if (p.epoch != subject.nonce) ghostStaleSignatureSuccesses++;
+            if (!expected) ghostSignatureMismatches++;
+            p.relayed = true;
+            nonceUsed[subject.id][nonce] = true;
+            _renewed(keys[0], before[0], terms.expiresAt, terms.maxReads);
+            callsPendingRelayed++;
+        } catch {
+            if (expected) ghostSignatureMismatches++;
+            callsPendingRefused++;
+        }
+    }
+
+    /// @dev The current controller cancels a held-back signature's nonce, or its whole word.
+    function cancelPending(uint256 pendingSeed, bool wholeWord) external atCurrentTime {
+        if (pending.length == 0) return;
+        PendingSignature storage p = pending[pendingSeed % pending.length];
+        SubjectModel storage subject = subjects[p.subject];
+        uint256 nonce = p.auth.nonce;
+        uint256 mask = wholeWord ? type(uint256).max : 1 << (nonce & 0xff);
+        vm.prank(subject.controller);
+        try dataSafe.cancelNonces(subject.id, nonce >> 8, mask) {
+            if (wholeWord) wordCancelled[subject.id][nonce >> 8] = true;
+            else nonceUsed[subject.id][nonce] = true;
+        } catch {
+            ghostSignatureMismatches++; // the controller may always cancel
+        }
+    }
+
+    /// @dev The contract's view of a held-back signature's nonce against the model's: used or
+    /// cancelled, or of another epoch than the current one.
+    function pendingNonceMatches(uint256 index) external view returns (bool) {
+        PendingSignature storage p = pending[index];
+        SubjectModel storage subject = subjects[p.subject];
+        uint256 nonce = p.auth.nonce;
+        bool modelUsed =
+            nonce >> 208 != subject.nonce || nonceUsed[subject.id][nonce] || wordCancelled[subject.id][nonce >> 8];
+        return dataSafe.isNonceUsed(subject.id, nonce) == modelUsed;
+    }
+
+    function pendingCount() external view returns (uint256) {
+        return pending.length;
     }
 
     // ================================================================ reads
@@ -539,7 +673,7 @@ contract ConsentHandler is TestHelpers {
     function _read(address reader, AssetKey memory key, GrantScope scope, uint16 purpose) internal {
         bytes32 assetId = _assetId(key);
         (bool known, AssetModel memory asset) = _findAsset(assetId);
-        bytes32 target = scope == GrantScope.Asset ? assetId : bytes32(uint256(key.dataType));
+        bytes32 target = scope == GrantScope.Asset ? assetId : _typeTarget(key.issuer, key.dataType);
         bytes32 grantId = _grantId(GrantKey(key.subjectId, reader, scope, target, purpose));
         GrantModel storage grant = grants[grantId];
         AccessCheck expected = _expectedCheck(reader, known, asset, grant);
@@ -694,7 +828,7 @@ contract ConsentHandler is TestHelpers {
             subjectId,
             _oneConsumer(consumers[action % 3]),
             GrantScope.DataType,
-            _oneTarget(bytes32(uint256(1))),
+            _oneTarget(_typeTarget(issuerOfType[1], 1)),
             0,
             1,
             uint40(currentTime + 1 days),
@@ -717,7 +851,8 @@ contract ConsentHandler is TestHelpers {
         (ok, ) = address(dataSafe).call(data);
     }
 
-    /// @dev The old key signs a grant, an approval or a revocation at the subject's current nonce.
+    /// @dev The old key signs a grant, an approval or a revocation with an unused nonce of the
+    /// subject's current epoch.
     function _tryOldSignature(
         uint256 s,
         uint256 oldKey,
@@ -726,7 +861,8 @@ contract ConsentHandler is TestHelpers {
         AccessRequest memory request,
         GrantKey memory key
     ) internal returns (bool ok) {
-        uint256 nonce = subjects[s].nonce;
+        // a nonce the current controller has not used: only the signer is wrong
+        uint256 nonce = _nonce(subjects[s].nonce, nextIndex[s]);
         uint256 deadline = currentTime + 1 hours;
         bytes memory data;
         if (action == 8) {
@@ -736,8 +872,8 @@ contract ConsentHandler is TestHelpers {
             bytes memory signature = _sign(oldKey, _approveDigest(dataSafe, request, nonce, deadline));
             data = abi.encodeCall(dataSafe.approveRequestBySig, (request, Authorization(nonce, deadline, signature)));
         } else {
-            bytes memory signature = _sign(oldKey, _revokeDigest(dataSafe, key, nonce, deadline));
-            data = abi.encodeCall(dataSafe.revokeBySig, (key, Authorization(nonce, deadline, signature)));
+            bytes memory signature = _sign(oldKey, _revokeDigest(dataSafe, key, 0, nonce, deadline));
+            data = abi.encodeCall(dataSafe.revokeBySig, (key, 0, Authorization(nonce, deadline, signature)));
         }
         (ok, ) = address(dataSafe).call(data);
     }
@@ -827,8 +963,11 @@ contract ConsentHandler is TestHelpers {
     function _targetsValid(uint256 s, GrantScope scope, bytes32[] memory targets) internal view returns (bool) {
         for (uint256 t; t < targets.length; ++t) {
             if (scope == GrantScope.DataType) {
-                uint256 dataType = uint256(targets[t]);
-                if (dataType == 0 || dataType > DEFINED_TYPES) return false;
+                // an active department authorised for the type names it: types 1..3, their issuers
+                uint256 value = uint256(targets[t]);
+                uint256 dataType = uint32(value);
+                if (value >> 192 != 0 || dataType == 0 || dataType > ISSUED_TYPES) return false;
+                if (address(uint160(value >> 32)) != issuerOfType[dataType]) return false;
             } else {
                 (bool known, AssetModel memory asset) = _findAsset(targets[t]);
                 if (!known || !_assetValid(asset) || asset.subject != s) return false;
@@ -837,7 +976,8 @@ contract ConsentHandler is TestHelpers {
         return true;
     }
 
-    /// @dev One or two distinct targets: type ids 1..5, or assets (mostly the subject's own).
+    /// @dev One or two distinct targets: type ids 1..5 from their issuer (now and then from the
+    /// other department), or assets (mostly the subject's own).
     function _targets(uint256 s, uint256 seed) internal view returns (GrantScope scope, bytes32[] memory targets) {
         uint256 count = 1 + ((seed >> 1) % 2);
         targets = new bytes32[](count);
@@ -846,8 +986,13 @@ contract ConsentHandler is TestHelpers {
             // mostly the issued types 1..3; one time in eight the deprecated or the undefined one
             uint256 range = (seed >> 8) % 8 == 0 ? TYPE_IDS : 3;
             uint256 first = (seed >> 2) % range;
+            bool wrongIssuer = (seed >> 12) % 8 == 0;
             for (uint256 t; t < count; ++t) {
-                targets[t] = bytes32(1 + ((first + t) % range));
+                uint32 dataType = uint32(1 + ((first + t) % range));
+                // types 4 and 5 had, or never had, the housing-fund centre as issuer
+                address issuer = dataType > ISSUED_TYPES ? issuerOfType[3] : issuerOfType[dataType];
+                if (wrongIssuer) issuer = issuer == issuerOfType[3] ? issuerOfType[1] : issuerOfType[3];
+                targets[t] = _typeTarget(issuer, dataType);
             }
         } else {
             scope = GrantScope.Asset;
@@ -896,12 +1041,12 @@ contract ConsentHandler is TestHelpers {
                     key.subjectId,
                     key.consumer,
                     GrantScope.DataType,
-                    bytes32(uint256(asset.key.dataType)),
+                    _typeTarget(asset.key.issuer, asset.key.dataType),
                     0
                 );
             else return _unknownAsset(s, 1, seed);
         }
-        uint32 dataType = uint32(uint256(key.target));
+        uint32 dataType = uint32(uint256(key.target)); // the low 32 bits: the type
         found = _unknownAsset(s, dataType, seed);
         if (assets.length == 0) return found;
         uint256 start = seed % assets.length;
@@ -947,7 +1092,7 @@ contract ConsentHandler is TestHelpers {
             subjects[s].id,
             consumers[0],
             GrantScope.DataType,
-            _oneTarget(bytes32(uint256(1))),
+            _oneTarget(_typeTarget(issuerOfType[1], 1)),
             0,
             1,
             1 days,
@@ -959,7 +1104,7 @@ contract ConsentHandler is TestHelpers {
 
     /// @dev A grant of subject `s` (preferably active), or a made-up key if there is none.
     function _grantKeyOf(uint256 s) internal view returns (GrantKey memory key) {
-        key = GrantKey(subjects[s].id, consumers[0], GrantScope.DataType, bytes32(uint256(1)), 1);
+        key = GrantKey(subjects[s].id, consumers[0], GrantScope.DataType, _typeTarget(issuerOfType[1], 1), 1);
         for (uint256 i; i < grantIds.length; ++i) {
             GrantModel storage grant = grants[grantIds[i]];
             if (grant.key.subjectId == subjects[s].id) {
