@@ -78,7 +78,9 @@ async function signatureFixture() {
   await dataSafeB
     .connect(a.admin)
     .registerMember(a.publicSecurity.address, MemberKind.Department, "Public Security", "");
-  await dataSafeB.connect(a.admin).registerMember(a.housingFundCentre.address, MemberKind.Department, "Housing Fund", "");
+  await dataSafeB
+    .connect(a.admin)
+    .registerMember(a.housingFundCentre.address, MemberKind.Department, "Housing Fund", "");
   await dataSafeB.connect(a.identityAuthority).registerSubject(CITIZEN, a.citizen.address);
   return { ...suite, wallet, refusing, walletOwner, dataSafeB };
 }
