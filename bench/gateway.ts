@@ -203,7 +203,7 @@ async function setUp(chain: Chain): Promise<Network> {
       consumers: [bank.address],
       targets: [assetId],
       purpose: PURPOSE,
-      expiresAt: 4_102_444_800,
+      expiresAt: Math.floor(Date.now() / 1000) + 365 * 86_400, // within MAX_GRANT_DURATION
       maxReads: 4_000_000_000,
     })
   ).wait();

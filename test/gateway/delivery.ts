@@ -75,7 +75,8 @@ const HOUSEHOLD = DATA_TYPES.find((t) => t.id === 1)!;
 const FUND = DATA_TYPES.find((t) => t.id === 8)!;
 const HOUSEHOLD_FIELDS = HOUSEHOLD.fields.map((f) => f.name);
 const Purpose = { Loan: 1, Enrolment: 2 } as const;
-const FAR_FUTURE = 4_102_444_800;
+/** Grants last a year: direct grants may not outlast MAX_GRANT_DURATION (ten years) from the chain's time. */
+const FAR_FUTURE = Math.floor(Date.now() / 1000) + 365 * 86_400;
 
 /** Who is who among the node's development accounts (0-4 are the deployer and the role holders). */
 const Account = {
