@@ -1,13 +1,23 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 
-import { HDNodeWallet, JsonRpcProvider, Network, Wallet } from "ethers";
+import { HDNodeWallet, type JsonRpcProvider, Wallet } from "ethers";
 
 import type { GatewayConfigInput } from "../../gateway/config.js";
+import {
+  type Environment,
+  type NpxLauncher,
+  ProcessSet,
+  type Started,
+  deploySuite,
+  freePort,
+  startHardhatNode,
+  stop,
+  waitFor as pollUntil,
+} from "./processes.js";
+
+export { ROOT, type Started, freePort, stop } from "./processes.js";
 
 /*
  * Real processes for the gateway's end-to-end tests and benchmark, outside the Hardhat runtime:
@@ -17,8 +27,6 @@ import type { GatewayConfigInput } from "../../gateway/config.js";
  * may be killed and restarted. Each process runs in its own process group and is stopped with it.
  */
 
-export const ROOT = path.resolve(import.meta.dirname, "..", "..");
-const CHAIN_ID = 1337;
 /** Hardhat's well-known development mnemonic: the accounts `hardhat node` funds and unlocks. */
 const DEV_MNEMONIC = "test test test test test test test test test test test junk";
 /**
@@ -38,87 +46,26 @@ export async function resolve(specifier, context, next) {
 register("data:text/javascript," + encodeURIComponent(hook));
 `)}`;
 
-const children = new Set<ChildProcess>();
-
-export interface Started {
-  child: ChildProcess;
-  log: string;
-  exited: Promise<number | null>;
-  output(): string;
-}
+const processes = new ProcessSet("gateway");
 
 /** Starts `command args` in its own process group, output to `log`. */
-export function start(command: string, args: string[], log: string, env: Record<string, string> = {}): Started {
-  const fd = openSync(log, "a");
-  const child = spawn(command, args, {
-    cwd: ROOT,
-    detached: true,
-    stdio: ["ignore", fd, fd],
-    env: { ...process.env, ...env },
-  });
-  closeSync(fd);
-  children.add(child);
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  void exited.finally(() => children.delete(child));
-  return { child, log, exited, output: () => readFileSync(log, "utf8") };
-}
-
-/** Ends a process group: with `signal`, then SIGKILL if it lingers. */
-export async function stop(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    return;
-  }
-  const ended = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)]);
-  if (!ended) {
-    try {
-      process.kill(-child.pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-    await exited;
-  }
+export function start(command: string, args: string[], log: string, env: Environment = {}): Started {
+  return processes.start(command, args, log, env);
 }
 
 /** Stops every process this module started (an `after` hook's safety net). */
 export async function stopAll(): Promise<void> {
-  await Promise.all([...children].map((child) => stop(child, "SIGKILL")));
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
+  await processes.stopAll();
 }
 
 /** Polls `probe` until it returns a value, failing fast if `alive` says the process died. */
-async function waitFor<T>(
+function waitFor<T>(
   what: string,
   probe: () => Promise<T | undefined>,
   alive: () => string | undefined,
   timeoutMs: number,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const death = alive();
-    if (death !== undefined) throw new Error(`${what}: the process exited\n${death}`);
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch {
-      // not yet
-    }
-    await sleep(150);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  return pollUntil(what, probe, timeoutMs, 150, alive);
 }
 
 /** A `hardhat node` process with the suite deployed by Ignition. */
@@ -138,45 +85,11 @@ export interface Chain {
  * `hardhat ignition deploy deploy/modules/Permissions.ts --network localBesu` under a fresh deployment id.
  */
 export async function startChain(workDir: string): Promise<Chain> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const node = start(
-    "npx",
-    ["hardhat", "node", "--network", "besuLike", "--hostname", "127.0.0.1", "--port", String(port)],
-    path.join(workDir, "node.log"),
-  );
-  let exitCode: number | null | undefined;
-  void node.exited.then((code) => (exitCode = code));
-  const alive = () => (exitCode === undefined ? undefined : node.output().slice(-2000));
-  const provider = new JsonRpcProvider(url, Network.from(CHAIN_ID), {
-    staticNetwork: true,
-    pollingInterval: 100,
-    cacheTimeout: -1,
-  });
+  const launch: NpxLauncher = (name, args, env) => start("npx", args, path.join(workDir, `${name}.log`), env);
+  const node = await startHardhatNode(launch, { pollingInterval: 100, cacheTimeout: -1 });
+  const { url, provider } = node;
   try {
-    await waitFor("hardhat node", async () => (await provider.getBlockNumber()) + 1, alive, 120_000);
-    const deploymentId = `gateway-test-${process.pid}-${Date.now()}`;
-    const deploymentDir = path.join(ROOT, "deploy", "deployments", deploymentId);
-    const deploy = start(
-      "npx",
-      [
-        "hardhat",
-        "ignition",
-        "deploy",
-        path.join("deploy", "modules", "Permissions.ts"),
-        "--network",
-        "localBesu",
-        "--parameters",
-        path.join("deploy", "parameters", "localBesu.json"),
-        "--deployment-id",
-        deploymentId,
-      ],
-      path.join(workDir, "ignition.log"),
-      { LOCAL_BESU_URL: url, HARDHAT_IGNITION_CONFIRM_DEPLOYMENT: "true" },
-    );
-    const code = await deploy.exited;
-    if (code !== 0) throw new Error(`ignition deploy failed (${code}):\n${deploy.output().slice(-4000)}`);
-    const addresses = JSON.parse(readFileSync(path.join(deploymentDir, "deployed_addresses.json"), "utf8"));
+    const { deploymentDir, addresses } = await deploySuite(launch, url, `gateway-test-${process.pid}-${Date.now()}`);
     const wallets = new Map<number, Wallet>();
     return {
       url,
@@ -193,14 +106,13 @@ export async function startChain(workDir: string): Promise<Chain> {
         return wallet;
       },
       async stop() {
-        provider.destroy();
-        await stop(node.child);
+        await node.stop();
         rmSync(deploymentDir, { recursive: true, force: true });
       },
     };
   } catch (error) {
     provider.destroy();
-    await stop(node.child, "SIGKILL");
+    await stop(node.process.child, "SIGKILL");
     throw error;
   }
 }

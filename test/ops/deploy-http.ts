@@ -14,7 +14,7 @@ import {
   selectorsOf,
 } from "../../deploy/modules/roles.js";
 import { EVM_VERSION, PRIVATE_CHAIN_ID } from "../../hardhat.config.js";
-import { type LocalNode, ROOT, start, startNode, stop, stopAll, waitFor } from "./processes.js";
+import { type LocalNode, ROOT, ignitionDeployArgs, start, startNode, stop, stopAll, waitFor } from "./processes.js";
 
 /*
  * Deploys the suite the way an operator deploys it to the Besu network: `hardhat node` serving the
@@ -227,21 +227,10 @@ describe("deploying the suite over HTTP to a Besu-like node", function () {
     });
 
     it("without a terminal, `ignition deploy` without the confirmation variable stops at its prompt and deploys nothing", async () => {
-      const run = start(
-        "unconfirmed",
-        "npx",
-        [
-          "hardhat",
-          "ignition",
-          "deploy",
-          path.join("deploy", "modules", "Permissions.ts"),
-          "--network",
-          "localBesu",
-          "--parameters",
-          PARAMETERS_FILE,
-        ],
-        { LOCAL_BESU_URL: node.url, HARDHAT_IGNITION_CONFIRM_DEPLOYMENT: undefined },
-      );
+      const run = start("unconfirmed", "npx", ignitionDeployArgs(), {
+        LOCAL_BESU_URL: node.url,
+        HARDHAT_IGNITION_CONFIRM_DEPLOYMENT: undefined,
+      });
       const code = await run.exited;
       const output = run.output().replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "");
       // The question waits on a closed stdin; Node ends the process with its top-level await unsettled.

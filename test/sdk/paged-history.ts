@@ -28,6 +28,7 @@ import {
 } from "../../sdk/index.js";
 import { BESU_RANGE_ERROR, CappedRpcProxy, type InjectedFailure } from "../helpers/capped-rpc-proxy.js";
 import { type LocalNode, Processes, ROOT, startNode } from "../helpers/node-process.js";
+import { deploySuite } from "../helpers/processes.js";
 import { thrown } from "./helpers.js";
 
 const CAP = 1_000;
@@ -102,24 +103,11 @@ describe("sdk: history over a range-capped RPC (hardhat node behind a Besu-like 
     node = await startNode(processes);
     await node.provider.send("hardhat_mine", [`0x${EMPTY_BLOCKS_BEFORE_DEPLOYMENT.toString(16)}`]);
     rmSync(DEPLOYMENT_DIR, { recursive: true, force: true });
-    await processes.run(
-      "ignition",
-      [
-        "hardhat",
-        "ignition",
-        "deploy",
-        path.join("deploy", "modules", "Permissions.ts"),
-        "--network",
-        "localBesu",
-        "--parameters",
-        PARAMETERS_FILE,
-        "--deployment-id",
-        DEPLOYMENT_ID,
-      ],
-      // Chain 1337 is not Hardhat's own chain id: Ignition would ask for confirmation on the terminal.
-      { LOCAL_BESU_URL: node.url, HARDHAT_IGNITION_CONFIRM_DEPLOYMENT: "true" },
+    const { addresses } = await deploySuite(
+      (name, args, env) => processes.start(name, args, env),
+      node.url,
+      DEPLOYMENT_ID,
     );
-    const addresses = JSON.parse(readFileSync(path.join(DEPLOYMENT_DIR, "deployed_addresses.json"), "utf8"));
     suite = { address: addresses["DataSafe#DataSafe"], catalogAddress: addresses["DataCatalog#DataCatalog"] };
     // The deployment block, found from the chain: the block in which the catalog's code appears.
     for (let block = EMPTY_BLOCKS_BEFORE_DEPLOYMENT; ; block++) {
