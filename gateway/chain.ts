@@ -1,13 +1,7 @@
-import {
-  Contract,
-  type JsonRpcProvider,
-  type Log,
-  type TransactionReceipt,
-  getAddress,
-  getBytes,
-  isHexString,
-  recoverAddress,
-} from "ethers";
+import { setTimeout as sleep } from "node:timers/promises";
+
+import { Contract, type JsonRpcProvider, type Log, type TransactionReceipt, getAddress, getBytes } from "ethers";
+import { LRUCache } from "lru-cache";
 
 import { KeySuite, type PublicKey } from "../sdk/crypto/index.js";
 import { ENUMS, enumValue } from "../sdk/index.js";
@@ -19,18 +13,38 @@ import {
   type KeyDirectory,
   KeyDirectory__factory,
 } from "../typechain-types/index.js";
+import { recoverSigner } from "./signatures.js";
 
 /**
- * What the gateway reads from the chain, always at a confirmed block (`head - confirmations`): the
- * state it decides on cannot change under it, and a value read at a block never changes, so reads
- * are cached per block. Receipts of confirmed transactions are immutable too, and one receipt may
- * record many accesses (a Multicall of reads): they are cached by hash.
+ * What the gateway reads from the chain, always at a confirmed block (`head - confirmations`), and
+ * why memoising those reads is exact, not stale:
+ *
+ * - A read at a fixed block number answers for the state after that block, which never changes once
+ *   the block is final. The gateway already rests on the confirmed block being final (it decides a
+ *   release on it): on Besu/QBFT a block is final when produced (`confirmations: 0` is safe there);
+ *   `hardhat node` never reorganises; on a chain with probabilistic finality `confirmations` must
+ *   exceed the deepest reorg for the checks themselves to hold, and then the memo adds no
+ *   assumption. So reads are keyed by (block number, query) in a bounded LRU and kept; a newer
+ *   confirmed block is a new key, so nothing decided at block N+1 is answered from block N (a
+ *   consumer suspended in block N+1 is refused as soon as N+1 is confirmed).
+ * - Only blocks at or below the newest confirmed block seen are memoised: the upload route checks at
+ *   the head, which is not final by this reasoning, and its reads are made afresh.
+ * - Identical reads in flight are coalesced (one JSON-RPC call, many waiters); a failed read is
+ *   forgotten at once, so a node that came back is asked again.
+ * - The head itself is read at most once per `headCacheMs` in a process: a request that needs a
+ *   newer head than the last read (an access younger than the confirmed block, an upload) waits for
+ *   the next read, at most `headCacheMs` away, instead of asking the node itself.
+ * - Receipts of mined transactions are immutable under the same finality, and one receipt may
+ *   record many accesses (a Multicall of reads): they are memoised by hash, decoded once. A hash
+ *   that is unknown or recorded no access is not memoised (it may be mined later).
  */
 
 const ERC1271_ABI = ["function isValidSignature(bytes32 hash, bytes signature) view returns (bytes4)"];
 const ERC1271_MAGIC = "0x1626ba7e";
+/** Receipts memoised (each may carry up to a Multicall's worth of accesses). */
 const RECEIPT_CACHE = 4_096;
-const PER_BLOCK_CACHE = 16_384;
+/** (block, query) answers memoised: consumer status, member keys, controllers, schema hashes, code. */
+const READ_CACHE = 50_000;
 const CONSUMER = enumValue("MemberKind", "Consumer");
 
 /** One `AccessRecorded` event, as the gateway checks it. */
@@ -62,11 +76,16 @@ export class ChainView {
   readonly #keys: KeyDirectory;
   #catalog: DataCatalog | undefined;
   readonly #headCacheMs: number;
-  #head: { number: number; at: number } | undefined;
-  #headRequest: Promise<number> | undefined;
-  readonly #receipts = new Map<string, Promise<Map<string, RecordedAccess>>>();
-  readonly #perBlock = new Map<string, Promise<unknown>>();
-  #perBlockNumber = -1;
+  /** The last head read that answered, and when it was sent (`performance.now()`). */
+  #head: HeadRead | undefined;
+  /** The head read in flight, if any. */
+  #headInFlight: { sentAt: number; answer: Promise<HeadRead> } | undefined;
+  /** The next head read, waiting out the rest of `headCacheMs`. */
+  #headScheduled: Promise<HeadRead> | undefined;
+  /** The newest confirmed block this view answered with: blocks up to it are memoised. */
+  #confirmedSeen = -1;
+  readonly #receipts = new LRUCache<string, Promise<Map<string, RecordedAccess>>>({ max: RECEIPT_CACHE });
+  readonly #reads = new LRUCache<string, Promise<unknown>>({ max: READ_CACHE });
 
   constructor(options: ChainViewOptions) {
     this.#provider = options.provider;
@@ -89,32 +108,33 @@ export class ChainView {
 
   /**
    * The newest block with `confirmations` blocks on top of it.
-   * @param fresh read the head now instead of reusing one up to `headCacheMs` old
+   * @param fresh from a head read sent after this call (waiting for the next one, at most
+   *   `headCacheMs` away), instead of one sent up to `headCacheMs` ago
    */
   async confirmedBlock(fresh = false): Promise<number> {
-    const now = Date.now();
-    if (fresh || this.#head === undefined || now - this.#head.at > this.#headCacheMs) {
-      this.#headRequest ??= this.#provider.getBlockNumber().finally(() => (this.#headRequest = undefined));
-      this.#head = { number: await this.#headRequest, at: now };
-    }
-    return Math.max(0, this.#head.number - this.confirmations);
+    const now = performance.now();
+    const head = await this.#headSentSince(fresh ? now : now - this.#headCacheMs);
+    const confirmed = Math.max(0, head - this.confirmations);
+    if (confirmed > this.#confirmedSeen) this.#confirmedSeen = confirmed;
+    return confirmed;
   }
 
-  /** The newest block, read now. */
-  async headBlock(): Promise<number> {
-    await this.confirmedBlock(true);
-    return this.#head!.number;
+  /** The newest block, from a head read sent after this call. */
+  headBlock(): Promise<number> {
+    return this.#headSentSince(performance.now());
   }
 
   /** The asset's status at `block` (`"None"` if never issued). */
-  async assetStatusAt(assetId: string, block: number): Promise<(typeof ENUMS.AssetStatus)[number]> {
-    const [asset, valid] = await Promise.all([
-      this.#dataSafe.getAsset(assetId, { blockTag: block }),
-      this.#dataSafe.isValid(assetId, { blockTag: block }),
-    ]);
-    const status = ENUMS.AssetStatus[Number(asset.status)] ?? "None";
-    // `isValid` also honours valid-until: an expired asset reads as Valid but is not.
-    return status === "Valid" && !valid ? "Revoked" : status;
+  assetStatusAt(assetId: string, block: number): Promise<(typeof ENUMS.AssetStatus)[number]> {
+    return this.#cached(block, `asset:${assetId}`, async () => {
+      const [asset, valid] = await Promise.all([
+        this.#dataSafe.getAsset(assetId, { blockTag: block }),
+        this.#dataSafe.isValid(assetId, { blockTag: block }),
+      ]);
+      const status = ENUMS.AssetStatus[Number(asset.status)] ?? "None";
+      // `isValid` also honours valid-until: an expired asset reads as Valid but is not.
+      return status === "Valid" && !valid ? "Revoked" : status;
+    });
   }
 
   /** The controller of a subject at `block` (the zero address if unregistered). */
@@ -167,14 +187,10 @@ export class ChainView {
    * contract account, one its EIP-1271 `isValidSignature` accepts at `block`.
    */
   async isSignatureOf(account: string, digest: string, signature: string, block: number): Promise<boolean> {
-    if (isHexString(signature, 65)) {
-      try {
-        if (recoverAddress(digest, signature) === getAddress(account)) return true;
-      } catch {
-        // Not a valid ECDSA signature: a contract wallet may still accept it.
-      }
-    }
-    if ((await this.#provider.getCode(account, block)) === "0x") return false;
+    // Not a valid ECDSA signature by `account`: a contract wallet may still accept it.
+    if (recoverSigner(digest, signature) === getAddress(account)) return true;
+    const code = await this.#cached(block, `code:${account}`, () => this.#provider.getCode(account, block));
+    if (code === "0x") return false;
     try {
       const wallet = new Contract(account, ERC1271_ABI, this.#provider);
       return (await wallet.isValidSignature(digest, getBytes(signature), { blockTag: block })) === ERC1271_MAGIC;
@@ -204,14 +220,12 @@ export class ChainView {
     const key = hash.toLowerCase();
     let pending = this.#receipts.get(key);
     if (pending === undefined) {
-      pending = this.#provider.getTransactionReceipt(key).then((receipt) => this.#decodeAccesses(receipt));
+      const read = this.#provider.getTransactionReceipt(key).then((receipt) => this.#decodeAccesses(receipt));
+      pending = read;
       // Only a mined receipt is immutable; an unknown hash may be mined later, a failed read retried.
-      pending.then(
-        (accesses) => accesses.size === 0 && this.#receipts.delete(key),
-        () => this.#receipts.delete(key),
-      );
-      if (this.#receipts.size >= RECEIPT_CACHE) this.#receipts.delete(this.#receipts.keys().next().value!);
-      this.#receipts.set(key, pending);
+      const forget = () => this.#receipts.get(key) === read && this.#receipts.delete(key);
+      read.then((accesses) => accesses.size === 0 && forget(), forget);
+      this.#receipts.set(key, read);
     }
     return pending;
   }
@@ -228,22 +242,60 @@ export class ChainView {
     return accesses;
   }
 
-  /** Memoises a read at `block`; the cache holds one block's reads (the confirmed block moves forward). */
-  #cached<T>(block: number, key: string, read: () => Promise<T>): Promise<T> {
-    if (block !== this.#perBlockNumber) {
-      if (block < this.#perBlockNumber) return read();
-      this.#perBlock.clear();
-      this.#perBlockNumber = block;
-    }
-    let pending = this.#perBlock.get(key) as Promise<T> | undefined;
+  /** Memoises a read at a confirmed `block`, sharing it with identical reads in flight. */
+  #cached<T>(block: number, query: string, read: () => Promise<T>): Promise<T> {
+    if (block > this.#confirmedSeen) return read();
+    const key = `${block}:${query}`;
+    let pending = this.#reads.get(key) as Promise<T> | undefined;
     if (pending === undefined) {
-      pending = read();
-      pending.catch(() => this.#perBlock.delete(key));
-      if (this.#perBlock.size >= PER_BLOCK_CACHE) this.#perBlock.clear();
-      this.#perBlock.set(key, pending);
+      const started = read();
+      pending = started;
+      started.catch(() => this.#reads.get(key) === started && this.#reads.delete(key));
+      this.#reads.set(key, started);
     }
     return pending;
   }
+
+  /** The head from a read sent at or after `since` (`performance.now()` time); reads are `headCacheMs` apart. */
+  async #headSentSince(since: number): Promise<number> {
+    if (this.#head !== undefined && this.#head.sentAt >= since) return this.#head.number;
+    const inFlight = this.#headInFlight;
+    if (inFlight !== undefined && inFlight.sentAt >= since) return (await inFlight.answer).number;
+    return (await this.#nextHeadRead()).number;
+  }
+
+  /** The next head read: now if the last one was sent `headCacheMs` ago or more, else when it was. */
+  #nextHeadRead(): Promise<HeadRead> {
+    if (this.#headScheduled !== undefined) return this.#headScheduled;
+    const lastSent = Math.max(this.#head?.sentAt ?? -Infinity, this.#headInFlight?.sentAt ?? -Infinity);
+    const wait = lastSent + this.#headCacheMs - performance.now();
+    const scheduled = (wait > 0 ? sleep(wait) : Promise.resolve()).then(() => {
+      this.#headScheduled = undefined;
+      return this.#readHead();
+    });
+    this.#headScheduled = scheduled;
+    return scheduled;
+  }
+
+  #readHead(): Promise<HeadRead> {
+    const sentAt = performance.now();
+    const answer = this.#provider.getBlockNumber().then((number) => {
+      const read = { number, sentAt };
+      if (this.#head === undefined || sentAt > this.#head.sentAt) this.#head = read;
+      return read;
+    });
+    const inFlight = { sentAt, answer };
+    this.#headInFlight = inFlight;
+    const settle = () => this.#headInFlight === inFlight && (this.#headInFlight = undefined);
+    answer.then(settle, settle);
+    return answer;
+  }
+}
+
+/** A head read: the block number and when the request was sent. */
+interface HeadRead {
+  number: number;
+  sentAt: number;
 }
 
 function publicKeyOf(key: { suite: bigint; publicKey: string }): PublicKey | undefined {

@@ -1,4 +1,5 @@
 import { readFileSync, statSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import path from "node:path";
 
 import { getAddress, isAddress } from "ethers";
@@ -47,13 +48,18 @@ export const GatewayConfigSchema = z.strictObject({
       port: z.number().int().min(0).max(65_535).default(8787),
     })
     .prefault({}),
+  /**
+   * Gateway processes serving the port (node:cluster), each with its own chain reads and database
+   * connections, all on the same database. Default: one per CPU.
+   */
+  workers: z.number().int().min(1).max(64).optional(),
   chain: z.strictObject({
     rpcUrl: z.url({ protocol: /^https?$/ }),
     /** Refuse to start if the node serves another chain. */
     chainId: z.number().int().positive().optional(),
     /** Blocks on top of an access's block before it is served, and the depth state is read at. */
     confirmations: z.number().int().min(0).max(1_000).default(1),
-    /** How long a read of the chain head is reused, in milliseconds. */
+    /** How long a read of the chain head is reused, in milliseconds: the head is read at most this often. */
     headCacheMs: z.number().int().min(0).max(60_000).default(250),
   }),
   deployment: Deployment,
@@ -97,7 +103,9 @@ export class ConfigError extends Error {
 }
 
 /** What the gateway runs with once the file is read: addresses and key resolved. */
-export interface ResolvedConfig extends Omit<GatewayConfig, "deployment" | "atRestKey" | "schemas"> {
+export interface ResolvedConfig extends Omit<GatewayConfig, "deployment" | "atRestKey" | "schemas" | "workers"> {
+  /** Gateway processes (1: this process serves; more: a primary forks them). */
+  workers: number;
   /** Schema documents by data type id. */
   schemas: Map<number, SchemaDocument>;
   addresses: { dataSafe: string; keyDirectory: string };
@@ -133,6 +141,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   const { key, source } = resolveKey(config.atRestKey, base, env);
   return {
     listen: config.listen,
+    workers: config.workers ?? availableParallelism(),
     chain: config.chain,
     database,
     limits: config.limits,

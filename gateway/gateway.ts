@@ -2,6 +2,8 @@
  * Starts a gateway from a resolved configuration: checks the node serves the configured chain,
  * opens (and migrates) the database, and serves HTTP. Logs are JSON lines on stdout.
  */
+import cluster from "node:cluster";
+
 import { type ServerType, serve } from "@hono/node-server";
 import { FetchRequest, JsonRpcProvider, Network } from "ethers";
 import { pino } from "pino";
@@ -11,6 +13,7 @@ import { ChainView } from "./chain.js";
 import { ConfigError, type ResolvedConfig } from "./config.js";
 import { createApp } from "./server.js";
 import { DeliveryService } from "./service.js";
+import { signatureBackend } from "./signatures.js";
 import { type PayloadStore, openStore } from "./store/index.js";
 
 const NONCE_PURGE_MS = 60_000;
@@ -24,7 +27,15 @@ export interface RunningGateway {
 
 /** Starts a gateway from a resolved configuration. */
 export async function startGateway(config: ResolvedConfig): Promise<RunningGateway> {
-  const logger = pino({ level: config.log.level, base: { service: "datasafe-gateway" } });
+  // Synchronous writes: a release's or refusal's line is out before its answer (pino's default
+  // buffers and writes later, so a line could trail its response or die with a killed process).
+  const logger = pino(
+    {
+      level: config.log.level,
+      base: { service: "datasafe-gateway", ...(cluster.isWorker ? { worker: process.pid } : {}) },
+    },
+    pino.destination({ dest: 1, sync: true }),
+  );
   const request = new FetchRequest(config.chain.rpcUrl);
   request.timeout = 10_000;
   const probe = new JsonRpcProvider(request, undefined, { staticNetwork: false });
@@ -90,6 +101,7 @@ export async function startGateway(config: ResolvedConfig): Promise<RunningGatew
         database: store.kind,
         atRestKey: config.atRestKeySource,
         schemas: [...config.schemas.keys()],
+        signatures: signatureBackend,
       },
       "gateway started",
     );

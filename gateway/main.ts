@@ -3,12 +3,15 @@
  *
  *   npm run gateway -- --config gateway.json
  *
- * Reads and validates the configuration, then serves until SIGTERM or SIGINT (see README.md).
+ * Reads and validates the configuration, then serves until SIGTERM or SIGINT (see README.md): in
+ * this process with `workers: 1`, else as the primary of `workers` processes (node:cluster).
  */
+import cluster from "node:cluster";
 import { parseArgs } from "node:util";
 
-import { ConfigError, loadConfig } from "./config.js";
-import { type RunningGateway, startGateway } from "./gateway.js";
+import { WorkerStartError, runPrimary, runWorker } from "./cluster.js";
+import { ConfigError, type ResolvedConfig, loadConfig } from "./config.js";
+import { startGateway } from "./gateway.js";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { config: { type: "string", short: "c" } } });
@@ -16,24 +19,44 @@ async function main(): Promise<void> {
     process.stderr.write("usage: npm run gateway -- --config FILE\n");
     process.exit(2);
   }
-  let gateway: RunningGateway;
+  let config: ResolvedConfig;
   try {
-    gateway = await startGateway(loadConfig(values.config));
+    config = loadConfig(values.config);
   } catch (error) {
-    process.stderr.write(`${error instanceof ConfigError ? error.message : (error as Error).stack}\n`);
-    process.exit(1);
+    fail(error);
+  }
+  if (cluster.isWorker) {
+    await runWorker(() => startGateway(config)).catch(() => process.exit(1));
+    return;
+  }
+  let running: { stop(): Promise<void> };
+  try {
+    if (config.workers === 1) {
+      const gateway = await startGateway(config);
+      running = { stop: () => gateway.close() };
+    } else {
+      running = await runPrimary(config);
+    }
+  } catch (error) {
+    fail(error);
   }
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
-    gateway.close().then(
+    running.stop().then(
       () => process.exit(0),
       () => process.exit(1),
     );
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
+}
+
+function fail(error: unknown): never {
+  const known = error instanceof ConfigError || error instanceof WorkerStartError;
+  process.stderr.write(`${known ? error.message : (error as Error).stack}\n`);
+  process.exit(1);
 }
 
 await main();

@@ -1,6 +1,10 @@
 import pg from "pg";
 
+import { GroupCommit } from "./group-commit.js";
 import type { PayloadStore, ReleaseRow, StoredPayload } from "./store.js";
+
+/** Release batches written at once per process; more rows wait and form the next batch. */
+const RELEASE_BATCHES_IN_FLIGHT = 2;
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS payloads (
@@ -34,11 +38,13 @@ const SCHEMA = `
  * The production store: PostgreSQL through `pg`'s pool. Each write is one statement
  * (`INSERT … ON CONFLICT DO NOTHING`), atomic and durable at commit; the primary key on
  * the access id makes a second release of the same read impossible however many gateway processes
- * share the database.
+ * share the database. Release rows are group-committed (see group-commit.ts): the rows that arrive
+ * while a batch is being written go in one multi-row insert, and `RETURNING` names the ones written.
  */
 export class PostgresStore implements PayloadStore {
   readonly kind = "postgres";
   readonly #pool: pg.Pool;
+  readonly #releases = new GroupCommit<ReleaseRow>((rows) => this.#writeReleases(rows), RELEASE_BATCHES_IN_FLIGHT);
 
   constructor(url: string, poolSize: number) {
     this.#pool = new pg.Pool({ connectionString: url, max: poolSize });
@@ -92,13 +98,27 @@ export class PostgresStore implements PayloadStore {
     return rowCount === 1;
   }
 
-  async recordRelease(r: ReleaseRow): Promise<boolean> {
-    const { rowCount } = await this.#pool.query(
+  recordRelease(r: ReleaseRow): Promise<boolean> {
+    return this.#releases.submit(r);
+  }
+
+  /** One statement (one transaction) for a batch of release rows of distinct accesses. */
+  async #writeReleases(rows: ReleaseRow[]): Promise<boolean[]> {
+    const { rows: written } = await this.#pool.query<{ access_id: string }>(
       `INSERT INTO releases (access_id, asset_id, consumer, transaction_hash, block_number, released_at)
-       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (access_id) DO NOTHING`,
-      [r.accessId, r.assetId, r.consumer, r.transactionHash, r.blockNumber, r.releasedAt],
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[])
+       ON CONFLICT (access_id) DO NOTHING RETURNING access_id`,
+      [
+        rows.map((r) => r.accessId),
+        rows.map((r) => r.assetId),
+        rows.map((r) => r.consumer),
+        rows.map((r) => r.transactionHash),
+        rows.map((r) => r.blockNumber),
+        rows.map((r) => r.releasedAt),
+      ],
     );
-    return rowCount === 1;
+    const ids = new Set(written.map((row) => row.access_id));
+    return rows.map((r) => ids.has(r.accessId));
   }
 
   async useNonce(signer: string, nonce: string, expiresAt: number): Promise<boolean> {

@@ -2,18 +2,23 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 
+import { GroupCommit } from "./group-commit.js";
 import type { PayloadStore, ReleaseRow, StoredPayload } from "./store.js";
 
 /**
  * The embedded store: SQLite through Node's built-in `node:sqlite`, in WAL mode with
  * `synchronous=FULL`, so every committed release row is on disk before its response is sent and a
- * killed process loses nothing it acknowledged. Calls are synchronous and short; the gateway is one
- * process, and SQLite serialises writers anyway.
+ * killed process loses nothing it acknowledged. Calls are synchronous and short. Several gateway
+ * processes may share the file: SQLite serialises their writers (`BEGIN IMMEDIATE`, waiting up to
+ * `busy_timeout`), and the primary key on the access id decides which one's release row exists.
+ * Release rows are group-committed (see group-commit.ts): one transaction, one WAL fsync, for the
+ * rows that arrived in the same turn of the event loop.
  */
 export class SqliteStore implements PayloadStore {
   readonly kind = "sqlite";
   readonly #db: DatabaseSync;
   #statements: ReturnType<typeof prepare> | undefined;
+  readonly #releases = new GroupCommit<ReleaseRow>((rows) => this.#writeReleases(rows));
 
   constructor(file: string) {
     mkdirSync(path.dirname(file), { recursive: true });
@@ -21,10 +26,11 @@ export class SqliteStore implements PayloadStore {
   }
 
   async init(): Promise<void> {
+    // The busy timeout first: other processes may be opening the same file.
     this.#db.exec(`
+      PRAGMA busy_timeout = 5000;
       PRAGMA journal_mode = WAL;
       PRAGMA synchronous = FULL;
-      PRAGMA busy_timeout = 5000;
       CREATE TABLE IF NOT EXISTS payloads (
         asset_id    TEXT PRIMARY KEY,
         issuer      TEXT NOT NULL,
@@ -92,16 +98,27 @@ export class SqliteStore implements PayloadStore {
     return this.#sql.isReleased.get(accessId) !== undefined;
   }
 
-  async recordRelease(r: ReleaseRow): Promise<boolean> {
-    const { changes } = this.#sql.recordRelease.run(
-      r.accessId,
-      r.assetId,
-      r.consumer,
-      r.transactionHash,
-      r.blockNumber,
-      r.releasedAt,
-    );
-    return changes === 1;
+  recordRelease(r: ReleaseRow): Promise<boolean> {
+    return this.#releases.submit(r);
+  }
+
+  /** One transaction for a batch of release rows; per row, whether it was written. */
+  #writeReleases(rows: ReleaseRow[]): boolean[] {
+    const sql = this.#sql;
+    // IMMEDIATE: take the write lock now, so a busy database is waited for here, not at COMMIT.
+    sql.begin.run();
+    try {
+      const written = rows.map(
+        (r) =>
+          sql.recordRelease.run(r.accessId, r.assetId, r.consumer, r.transactionHash, r.blockNumber, r.releasedAt)
+            .changes === 1,
+      );
+      sql.commit.run();
+      return written;
+    } catch (error) {
+      if (this.#db.isTransaction) sql.rollback.run();
+      throw error;
+    }
   }
 
   async useNonce(signer: string, nonce: string, expiresAt: number): Promise<boolean> {
@@ -133,5 +150,8 @@ function prepare(db: DatabaseSync): Record<string, StatementSync> {
       `INSERT INTO fetch_nonces (signer, nonce, expires_at) VALUES (?, ?, ?) ON CONFLICT (signer, nonce) DO NOTHING`,
     ),
     purgeNonces: db.prepare(`DELETE FROM fetch_nonces WHERE expires_at < ?`),
+    begin: db.prepare("BEGIN IMMEDIATE"),
+    commit: db.prepare("COMMIT"),
+    rollback: db.prepare("ROLLBACK"),
   };
 }

@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
 
 import { expect } from "chai";
-import { Wallet, hexlify, recoverAddress } from "ethers";
+import { Signature, Wallet, concat, hexlify, keccak256, recoverAddress, toBeHex } from "ethers";
 
 import {
   consumerFetchTypedData,
@@ -17,6 +17,8 @@ import {
 import { AtRestCipher, AtRestIntegrityError, keyIdOf } from "../../gateway/at-rest.js";
 import { ConfigError, loadConfig } from "../../gateway/config.js";
 import { GatewayDigests } from "../../gateway/digests.js";
+import { recoverSigner, recoverWithEthers, signatureBackend } from "../../gateway/signatures.js";
+import { GroupCommit } from "../../gateway/store/group-commit.js";
 import { openStore, type PayloadStore, type StoredPayload } from "../../gateway/store/index.js";
 import { type PostgresCluster, startPostgres } from "../helpers/postgres.js";
 
@@ -47,6 +49,127 @@ describe("gateway EIP-712 digests", () => {
         expect(recoverAddress(digests.consumerFetch(consumer), signature)).to.equal(wallet.address);
       }
     }
+  });
+});
+
+describe("gateway signature recovery (libsecp256k1)", () => {
+  const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+  const wallet = Wallet.createRandom();
+  const sign = (digest: string) => wallet.signingKey.sign(digest);
+  const raw = (r: bigint | string, s: bigint | string, v: number) =>
+    concat([toBeHex(r, 32), toBeHex(s, 32), toBeHex(v, 1)]);
+
+  it("runs on the native binding here, not the pure-JS fallback", () => {
+    expect(signatureBackend).to.equal("libsecp256k1 (native)");
+  });
+
+  it("recovers what ethers recovers from valid signatures, in every v ethers reads", () => {
+    for (let i = 0; i < 50; i++) {
+      const digest = id32();
+      const sig = sign(digest);
+      const parity = sig.yParity;
+      // 27/28, 0/1, and EIP-155 v's (odd: parity 0) that fit the byte.
+      for (const v of [27 + parity, parity, parity === 0 ? 37 : 38, parity === 0 ? 255 : 254]) {
+        const signature = raw(sig.r, sig.s, v);
+        expect(recoverSigner(digest, signature), `v=${v}`).to.equal(wallet.address);
+        expect(recoverWithEthers(digest, signature), `v=${v}`).to.equal(wallet.address);
+      }
+    }
+  });
+
+  it("answers like ethers for malleated, out-of-range and malformed signatures", () => {
+    const digest = id32();
+    const sig = sign(digest);
+    const r = BigInt(sig.r);
+    const s = BigInt(sig.s);
+    const cases: Record<string, string> = {
+      // The same signature malleated to s' = n - s and the other parity: refused (s' >= 2^255).
+      "high s": raw(r, N - s, 28 - sig.yParity),
+      // Above n/2 but below 2^255: ethers reads it (some key signed it), and so does the gateway.
+      "s just above n/2": raw(r, N / 2n + 1n, 27),
+      "high s, same parity": raw(r, N - s, 27 + sig.yParity),
+      "wrong parity": raw(r, s, 28 - sig.yParity),
+      "r = 0": raw(0n, s, 27),
+      "s = 0": raw(r, 0n, 27),
+      "r = n": raw(N, s, 27),
+      "s = n": raw(r, N, 27),
+      "r > n": raw(N + 5n, s, 27),
+      "r not an x on the curve": raw(5n, s, 27),
+      "v = 2": raw(r, s, 2),
+      "v = 26": raw(r, s, 26),
+      "v = 29": raw(r, s, 29),
+      "v = 34": raw(r, s, 34),
+      "64 bytes (EIP-2098)": Signature.from(sig).compactSerialized,
+      "66 bytes": concat([sig.serialized, "0x00"]),
+      "another digest's": sign(id32()).serialized,
+    };
+    for (const [name, signature] of Object.entries(cases)) {
+      const expected = recoverWithEthers(digest, signature);
+      expect(recoverSigner(digest, signature), name).to.equal(expected);
+      expect(expected, name).to.not.equal(wallet.address);
+    }
+    expect(recoverSigner(digest, cases["high s"])).to.equal(undefined);
+    expect(recoverSigner(digest, cases["s just above n/2"])).to.match(/^0x[0-9a-fA-F]{40}$/);
+    // A malformed hex string is no signature.
+    expect(recoverSigner(digest, "0xzz")).to.equal(undefined);
+  });
+
+  it("answers like ethers for random bytes", () => {
+    for (let i = 0; i < 300; i++) {
+      const digest = keccak256(randomBytes(8));
+      const signature = hexlify(randomBytes(65));
+      expect(recoverSigner(digest, signature)).to.equal(recoverWithEthers(digest, signature));
+    }
+  });
+});
+
+describe("gateway group commit", () => {
+  it("writes the rows of a turn in one batch and answers each caller for its own row", async () => {
+    const batches: string[][] = [];
+    const written = new Set<string>(["0xold"]);
+    const commit = new GroupCommit<{ accessId: string }>((rows) => {
+      batches.push(rows.map((r) => r.accessId));
+      return rows.map((r) => !written.has(r.accessId) && Boolean(written.add(r.accessId)));
+    });
+    const ids = ["0xa", "0xb", "0xold", "0xa", "0xc", "0xa"];
+    const answers = await Promise.all(ids.map((accessId) => commit.submit({ accessId })));
+    expect(answers).to.deep.equal([true, true, false, false, true, false]);
+    // One batch; a repeated access never reaches the database twice.
+    expect(batches).to.deep.equal([["0xa", "0xb", "0xold", "0xc"]]);
+    expect(await commit.submit({ accessId: "0xd" })).to.equal(true);
+    expect(batches).to.have.length(2);
+  });
+
+  it("rejects every caller of a failed batch, repeats included, and writes the next batch", async () => {
+    let fail = true;
+    const commit = new GroupCommit<{ accessId: string }>(async (rows) => {
+      if (fail) throw new Error("disk full");
+      return rows.map(() => true);
+    });
+    const answers = await Promise.allSettled(["0xa", "0xa", "0xb"].map((accessId) => commit.submit({ accessId })));
+    expect(answers.map((a) => a.status)).to.deep.equal(["rejected", "rejected", "rejected"]);
+    fail = false;
+    expect(await commit.submit({ accessId: "0xa" })).to.equal(true);
+  });
+
+  it("keeps at most `maxInFlight` batches writing; rows arriving meanwhile form the next batch", async () => {
+    const batches: string[][] = [];
+    let writing = 0;
+    let most = 0;
+    const commit = new GroupCommit<{ accessId: string }>(async (rows) => {
+      writing++;
+      most = Math.max(most, writing);
+      batches.push(rows.map((r) => r.accessId));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      writing--;
+      return rows.map(() => true);
+    }, 1);
+    const first = commit.submit({ accessId: "0x1" });
+    await new Promise((resolve) => setImmediate(resolve));
+    const rest = ["0x2", "0x3", "0x4"].map((accessId) => commit.submit({ accessId }));
+    expect(await Promise.all([first, ...rest])).to.deep.equal([true, true, true, true]);
+    expect(most).to.equal(1);
+    expect(batches).to.deep.equal([["0x1"], ["0x2", "0x3", "0x4"]]);
   });
 });
 
@@ -115,6 +238,9 @@ describe("gateway configuration file", () => {
     const config = loadConfig(write(base), { GW_KEY: key });
     expect(config.listen).to.deep.equal({ host: "127.0.0.1", port: 8787 });
     expect(config.chain.confirmations).to.equal(1);
+    expect(config.chain.headCacheMs).to.equal(250);
+    expect(config.workers).to.equal(availableParallelism());
+    expect(loadConfig(write({ ...base, workers: 1 }), { GW_KEY: key }).workers).to.equal(1);
     expect(config.limits).to.deep.equal({ maxBodyBytes: 1024 * 1024, maxSignatureLifetime: 600 });
     expect(config.database).to.deep.equal({ kind: "sqlite", path: path.join(dir, "data", "gateway.db") });
     expect(config.addresses.dataSafe).to.equal("0x0165878A594ca255338adfa4d48449f69242Eb8F");
@@ -127,6 +253,7 @@ describe("gateway configuration file", () => {
       ...base,
       chain: { rpcUrl: "ftp://node", confirmations: -1 },
       database: { kind: "mysql" },
+      workers: 0,
       extra: true,
     };
     let error: unknown;
@@ -137,7 +264,7 @@ describe("gateway configuration file", () => {
     }
     expect(error).to.be.instanceOf(ConfigError);
     const message = (error as Error).message;
-    for (const field of ["chain.rpcUrl", "chain.confirmations", "database.kind", "(root)"]) {
+    for (const field of ["chain.rpcUrl", "chain.confirmations", "database.kind", "workers", "(root)"]) {
       expect(message).to.contain(`${field}:`);
     }
   });
