@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -132,15 +133,17 @@ describe("payload gateway, end to end over HTTP", function () {
       let gateway: GatewayProcess;
       let db: Inspector;
       let delivery: Delivery;
+      let database: { kind: "sqlite"; path: string } | { kind: "postgres"; url: string };
 
       before(async () => {
-        const database =
+        database =
           kind === "sqlite"
             ? ({ kind, path: path.join(work.dir, `gateway-${Date.now()}.db`) } as const)
             : ({ kind, url: await cluster.createDatabase(`gateway_${Date.now()}`) } as const);
         gateway = await startGateway(
           work.dir,
           {
+            // One process per CPU (the default `workers`), all on this database.
             chain: { rpcUrl: chain.url, chainId: 1337, confirmations: 1, headCacheMs: 0 },
             deployment: { ignitionDir: chain.deploymentDir },
             database,
@@ -213,6 +216,37 @@ describe("payload gateway, end to end over HTTP", function () {
         ).wait();
         if (options.confirm !== false) await mine();
         return access;
+      }
+
+      /** The holder grants `consumer` `count` reads; the consumer records them in one Multicall; one block confirms them. */
+      async function recordedReads(holder: Holder, asset: AssetKey, consumer: Wallet, count: number) {
+        await (
+          await parties.as(holder.controller).consent.grant({
+            subjectId: holder.subjectId,
+            consumers: [consumer.address],
+            targets: [assetIdOf(asset)],
+            purpose: Purpose.Loan,
+            expiresAt: FAR_FUTURE,
+            maxReads: count,
+          })
+        ).wait();
+        const core = new Interface(parties.safe.contracts.dataSafe.interface.fragments);
+        const read = core.encodeFunctionData("recordAccess", [asset, 0, Purpose.Loan, 0]);
+        const receipt = await (
+          await parties.safe.contracts.dataSafe
+            .connect(consumer)
+            .multicall(Array(count).fill(read), { gasLimit: 15_000_000 })
+        ).wait();
+        const topic = core.getEvent("AccessRecorded")!.topicHash;
+        const reads = receipt!.logs
+          .filter((log) => log.topics[0] === topic)
+          .map((log) => ({
+            accessId: core.parseLog(log)!.args.accessId as Hex,
+            transactionHash: receipt!.hash as Hex,
+          }));
+        expect(reads).to.have.length(count);
+        await mine();
+        return reads;
       }
 
       /** Asserts the call is refused with `errorClass` (its code and status from the protocol table). */
@@ -732,6 +766,91 @@ describe("payload gateway, end to end over HTTP", function () {
             422,
           );
           await expectNotReleased(access.accessId);
+        });
+      });
+
+      describe("several gateway processes on one database", () => {
+        let second: GatewayProcess;
+
+        before(async () => {
+          // Another gateway on the same database, two workers of its own, head reads memoised 100 ms.
+          second = await startGateway(
+            work.dir,
+            {
+              workers: 2,
+              chain: { rpcUrl: chain.url, chainId: 1337, confirmations: 1, headCacheMs: 100 },
+              deployment: { ignitionDir: chain.deploymentDir },
+              database,
+              schemas: "schemas.json",
+            },
+            atRestKey,
+          );
+        });
+
+        after(async () => {
+          await second?.kill();
+        });
+
+        it("releases each access once when every fetch is sent four times at once, to two gateways", async () => {
+          const holder = await newHolder(chain, parties);
+          const asset = await issueAndUpload(holder, FUND, fundRecord());
+          const reads = await recordedReads(holder, asset, parties.wallets.bank, 30);
+          const bodies = await Promise.all(
+            reads.map((read) =>
+              signedConsumerFetch(parties.safe.address, parties.wallets.bank, { ...read, assetId: asset.assetId }),
+            ),
+          );
+          const responses = await Promise.all(
+            bodies.flatMap((body) =>
+              [gateway.url, second.url, gateway.url, second.url].map(async (url) => {
+                const response = await post(url, GATEWAY_ROUTES.consumerRelease, body);
+                return { accessId: body.accessId as Hex, status: response.status, body: await response.json() };
+              }),
+            ),
+          );
+          for (const { accessId } of reads) {
+            const answers = responses.filter((r) => r.accessId === accessId);
+            expect(answers.map((r) => r.status).sort(), accessId).to.deep.equal([200, 409, 409, 409]);
+            expect(answers.filter((r) => r.status === 409).map((r) => r.body.code)).to.deep.equal(
+              Array(3).fill("access-already-served"),
+            );
+            expect(await db.isReleased(accessId)).to.equal(true);
+            const lines = [...gateway.logLines(), ...second.logLines()].filter(
+              (line) => line.event === "release" && line.accessId === accessId.toLowerCase(),
+            );
+            expect(lines, `release lines of ${accessId}`).to.have.length(1);
+          }
+        });
+
+        it("answers from the newest confirmed block with a warm memo: a consumer suspended there is refused", async () => {
+          const holder = await newHolder(chain, parties);
+          const asset = await issueAndUpload(holder, FUND, fundRecord());
+          const [warm, pending] = await recordedReads(holder, asset, parties.wallets.bank, 2);
+          const bank = new Delivery(parties.as(parties.wallets.bank), second.url);
+          // Served: the bank's status and key at this block are now memoised in a worker.
+          await bank.fetchAsConsumer({ ...warm, assetId: asset.assetId });
+          const regulator = parties.as(parties.wallets.regulator);
+          await (await regulator.members.suspend(parties.wallets.bank.address, 7)).wait();
+          await mine();
+          try {
+            // Past headCacheMs every worker reads the new head, and asks about the new block.
+            await sleep(250);
+            for (let i = 0; i < 2; i++) {
+              await refused(
+                bank.fetchAsConsumer({ ...pending, assetId: asset.assetId }),
+                ConsumerNotActiveError,
+                "consumer-not-active",
+                403,
+              );
+            }
+            await expectNotReleased(pending.accessId);
+          } finally {
+            await (await regulator.members.reinstate(parties.wallets.bank.address)).wait();
+            await mine();
+          }
+          await sleep(250);
+          const release = await bank.fetchAsConsumer({ ...pending, assetId: asset.assetId });
+          expect((await bank.receive(release, parties.keys.bank)).verification.valid).to.equal(true);
         });
       });
 
