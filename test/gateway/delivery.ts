@@ -822,6 +822,27 @@ describe("payload gateway, end to end over HTTP", function () {
           }
         });
 
+        it("replaces a worker killed with SIGKILL, and goes on serving", async () => {
+          const primary = second.logLines().find((line) => line.event === "started" && line.role === "primary");
+          const [victim] = primary?.workers as number[];
+          process.kill(victim, "SIGKILL");
+          const deadline = Date.now() + 30_000;
+          let replacement: Record<string, unknown> | undefined;
+          while (replacement === undefined && Date.now() < deadline) {
+            await sleep(200);
+            const lines = second.logLines();
+            const exited = lines.findIndex((line) => line.event === "worker-exited" && line.pid === victim);
+            if (exited >= 0) replacement = lines.slice(exited).find((line) => line.event === "started" && line.worker);
+          }
+          expect(replacement, "a replacement worker started").to.not.equal(undefined);
+          expect(replacement!.worker).to.not.equal(victim);
+          const holder = await newHolder(chain, parties);
+          const asset = await issueAndUpload(holder, FUND, fundRecord());
+          const reads = await recordedReads(holder, asset, parties.wallets.bank, 4);
+          const bank = new Delivery(parties.as(parties.wallets.bank), second.url);
+          for (const read of reads) await bank.fetchAsConsumer({ ...read, assetId: asset.assetId });
+        });
+
         it("answers from the newest confirmed block with a warm memo: a consumer suspended there is refused", async () => {
           const holder = await newHolder(chain, parties);
           const asset = await issueAndUpload(holder, FUND, fundRecord());
