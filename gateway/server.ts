@@ -5,7 +5,7 @@ import type { Logger } from "pino";
 import { z } from "zod";
 
 import { GATEWAY_ROUTES } from "../sdk/delivery-protocol.js";
-import { isAddress, isHexString } from "ethers";
+import { isHexString } from "ethers";
 import { Refusal, problemResponse } from "./problems.js";
 import type { DeliveryService } from "./service.js";
 
@@ -16,7 +16,8 @@ import type { DeliveryService } from "./service.js";
  */
 
 const hex32 = z.string().refine((value) => isHexString(value, 32), "expected 32 bytes as 0x-hex");
-const address = z.string().refine((value) => isAddress(value), "expected an address");
+// The shape only: the service checksums it once (`getAddress`), a bad checksum is `invalid-request` there.
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "expected an address");
 const signature = z.string().refine((value) => isHexString(value) && value.length >= 132, "expected a signature");
 const deadline = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 

@@ -90,9 +90,10 @@ export class DeliveryService {
 
   /** Stores an issuer's payload if it commits to an asset that issuer issued; idempotent. */
   async upload(body: UploadBody): Promise<UploadResult & { log: Record<string, unknown> }> {
+    const issuer = addressOf(body.issuer, "issuer");
     this.#checkDeadline(body.deadline, false);
     const key: AssetKey = {
-      issuer: getAddress(body.issuer),
+      issuer,
       subjectId: body.subjectId.toLowerCase(),
       dataType: body.dataType,
       contentCommitment: commitmentOf(body.scheme, body.record, body.salt),
@@ -136,10 +137,10 @@ export class DeliveryService {
 
   /** Releases an asset's whole payload to its holder's key, on the current controller's signed request. */
   async fetchAsHolder(body: HolderFetchBody): Promise<ReleaseOutcome> {
-    this.#checkDeadline(body.deadline, true);
+    const account = addressOf(body.account, "account");
     const assetId = body.assetId.toLowerCase();
     const subjectId = body.subjectId.toLowerCase();
-    const account = getAddress(body.account);
+    this.#checkDeadline(body.deadline, true);
     const block = await this.#confirmed();
     const digest = this.#digests.holderFetch({ assetId, subjectId, nonce: body.nonce, deadline: body.deadline });
     const [signed, controller] = await this.#read(() =>
@@ -186,10 +187,10 @@ export class DeliveryService {
    * the whole record, or only the fields the read names with their salts and proofs.
    */
   async fetchAsConsumer(body: ConsumerFetchBody): Promise<ReleaseOutcome> {
-    this.#checkDeadline(body.deadline, true);
+    const account = addressOf(body.account, "account");
     const accessId = body.accessId.toLowerCase();
     const assetId = body.assetId.toLowerCase();
-    const account = getAddress(body.account);
+    this.#checkDeadline(body.deadline, true);
     let block = await this.#confirmed();
     const access = await this.#read(() => this.#chain.recordedAccess(body.transactionHash, accessId));
     if (access === undefined) {
@@ -372,6 +373,15 @@ function commitmentOf(scheme: "record" | "fields", record: unknown, salt: string
   } catch (error) {
     if (error instanceof InvalidInputError) throw new Refusal("invalid-request", error.shortMessage);
     throw error;
+  }
+}
+
+/** An address with its EIP-55 checksum, or `invalid-request` naming the field if it has a wrong one. */
+function addressOf(value: string, field: string): string {
+  try {
+    return getAddress(value);
+  } catch {
+    throw new Refusal("invalid-request", `${field}: expected an address (bad EIP-55 checksum)`);
   }
 }
 

@@ -42,15 +42,11 @@ export const signatureBackend: SignatureBackend = native ? "libsecp256k1 (native
  */
 export function recoverSigner(digest: string, signature: string): string | undefined {
   if (native === undefined) return recoverWithEthers(digest, signature);
-  let bytes: Uint8Array;
-  let message: Uint8Array;
-  try {
-    bytes = getBytes(signature);
-    message = getBytes(digest);
-  } catch {
-    return undefined;
-  }
-  if (bytes.length !== 65 || message.length !== 32 || bytes[32] & 0x80) return undefined;
+  // Node's hex decoder, after the shape is checked (ethers' `getBytes` parses hex a byte at a time).
+  if (!SIGNATURE_HEX.test(signature) || !DIGEST_HEX.test(digest)) return undefined;
+  const bytes = Buffer.from(signature.slice(2), "hex");
+  const message = Buffer.from(digest.slice(2), "hex");
+  if (bytes[32] & 0x80) return undefined;
   const recid = parityOf(bytes[64]);
   if (recid === undefined) return undefined;
   try {
@@ -61,6 +57,9 @@ export function recoverSigner(digest: string, signature: string): string | undef
     return undefined;
   }
 }
+
+const SIGNATURE_HEX = /^0x[0-9a-fA-F]{130}$/;
+const DIGEST_HEX = /^0x[0-9a-fA-F]{64}$/;
 
 /** ethers' reading of a 65-byte signature's last byte (`Signature.getNormalizedV`) as a parity. */
 function parityOf(v: number): 0 | 1 | undefined {

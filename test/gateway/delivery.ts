@@ -386,6 +386,20 @@ describe("payload gateway, end to end over HTTP", function () {
           const big = await post(gateway.url, GATEWAY_ROUTES.upload, { record: "x".repeat(2 * 1024 * 1024) });
           expect(big.status).to.equal(413);
           expect((await big.json()).code).to.equal("payload-too-large");
+          // An address whose EIP-55 checksum is wrong (one letter's case flipped) is malformed too.
+          const account = parties.wallets.bank.address;
+          const flip = account.search(/[a-fA-F]/);
+          const miscased = `${account.slice(0, flip)}${account[flip] === account[flip].toLowerCase() ? account[flip].toUpperCase() : account[flip].toLowerCase()}${account.slice(flip + 1)}`;
+          const badChecksum = await post(gateway.url, GATEWAY_ROUTES.consumerRelease, {
+            account: miscased,
+            accessId: keccak256("0x01"),
+            transactionHash: keccak256("0x02"),
+            assetId: keccak256("0x03"),
+            deadline: Math.floor(Date.now() / 1000) + 60,
+            signature: `0x${"11".repeat(65)}`,
+          });
+          expect(badChecksum.status).to.equal(400);
+          expect(await badChecksum.json()).to.include({ code: "invalid-request" });
           const missing = await post(gateway.url, "/v1/nothing", {});
           expect(missing.status).to.equal(404);
           expect(gatewayErrorOf(404, await missing.json())).to.be.instanceOf(RouteNotFoundError);
