@@ -93,7 +93,7 @@ export interface GatewayBenchResult {
   node: string;
   cpus: number;
   /** The 1-, 5- and 15-minute load averages before the benchmark started. */
-  loadBefore: number[];
+  loadBefore: { "1m": number; "5m": number; "15m": number };
   payloadBytes: number;
   rows: GatewayBenchRow[];
   steps: StepCost[];
@@ -105,7 +105,8 @@ export async function benchGateway(options: GatewayBenchOptions = {}): Promise<G
   const concurrency = options.concurrency ?? 16;
   const databases = options.databases ?? ["sqlite", "postgres"];
   const workers = options.workers ?? availableParallelism();
-  const loadBefore = loadavg().map((l) => round(l, 2));
+  const [one, five, fifteen] = loadavg().map((l) => round(l, 2));
+  const loadBefore = { "1m": one, "5m": five, "15m": fifteen };
   const work = workDirectory("gateway-bench");
   let chain: Chain | undefined;
   const cluster = databases.includes("postgres") ? await startPostgres() : undefined;
@@ -436,7 +437,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
     workers: process.env.GATEWAY_BENCH_WORKERS ? Number(process.env.GATEWAY_BENCH_WORKERS) : undefined,
   });
   console.log(
-    `\nGateway consumer releases over HTTP, ${result.payloadBytes}-byte payloads, ${result.cpus} CPUs, ${result.node}, load average before ${result.loadBefore.join(" ")}`,
+    `\nGateway consumer releases over HTTP, ${result.payloadBytes}-byte payloads, ${result.cpus} CPUs, ${result.node}, load average before ${Object.values(result.loadBefore).join(" ")}`,
   );
   console.table(
     result.rows.map((r) => ({
