@@ -12,9 +12,11 @@
  *   npx tsx bench/gateway.ts            # prints a table, saves bench/results/gateway.json
  *   GATEWAY_BENCH_RELEASES=500 npx tsx bench/gateway.ts
  */
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { Agent, request as httpRequest } from "node:http";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { availableParallelism, loadavg } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -22,6 +24,7 @@ import { Interface, type Wallet, hexlify, keccak256, recoverAddress, toUtf8Bytes
 
 import { AtRestCipher } from "../gateway/at-rest.js";
 import { GatewayDigests } from "../gateway/digests.js";
+import { recoverSigner, signatureBackend } from "../gateway/signatures.js";
 import { openStore } from "../gateway/store/index.js";
 import {
   DataSafeClient,
@@ -53,10 +56,13 @@ export interface GatewayBenchOptions {
   /** Requests in flight at once. */
   concurrency?: number;
   databases?: ("sqlite" | "postgres")[];
+  /** Gateway processes (the `workers` setting); default one per CPU. */
+  workers?: number;
 }
 
 export interface GatewayBenchRow {
   database: "sqlite" | "postgres";
+  workers: number;
   releases: number;
   concurrency: number;
   seconds: number;
@@ -66,6 +72,14 @@ export interface GatewayBenchRow {
   maxMs: number;
   /** Responses other than 200 (there should be none). */
   failures: number;
+  /** The machine's 1-minute load average when the timed run ended (other work on it, this run included). */
+  loadAverage: number;
+  /**
+   * CPU time per release during the timed run, in milliseconds: the gateway's processes (all
+   * workers), this client (HTTP requests), the chain node. Independent of other load on the
+   * machine, unlike the rate; undefined where /proc is not available.
+   */
+  cpuMsPerRelease: { gateway?: number; client: number; node?: number };
 }
 
 /** Milliseconds one step of a release takes alone, in this process (median of many). */
@@ -78,6 +92,8 @@ export interface GatewayBenchResult {
   date: string;
   node: string;
   cpus: number;
+  /** The 1-, 5- and 15-minute load averages before the benchmark started. */
+  loadBefore: { "1m": number; "5m": number; "15m": number };
   payloadBytes: number;
   rows: GatewayBenchRow[];
   steps: StepCost[];
@@ -88,6 +104,9 @@ export async function benchGateway(options: GatewayBenchOptions = {}): Promise<G
   const releases = options.releases ?? 3_000;
   const concurrency = options.concurrency ?? 16;
   const databases = options.databases ?? ["sqlite", "postgres"];
+  const workers = options.workers ?? availableParallelism();
+  const [one, five, fifteen] = loadavg().map((l) => round(l, 2));
+  const loadBefore = { "1m": one, "5m": five, "15m": fifteen };
   const work = workDirectory("gateway-bench");
   let chain: Chain | undefined;
   const cluster = databases.includes("postgres") ? await startPostgres() : undefined;
@@ -101,6 +120,7 @@ export async function benchGateway(options: GatewayBenchOptions = {}): Promise<G
       const gateway = await startGateway(
         work.dir,
         {
+          workers,
           chain: { rpcUrl: chain.url, chainId: 1337, confirmations: 1 },
           deployment: { ignitionDir: chain.deploymentDir },
           database:
@@ -116,13 +136,18 @@ export async function benchGateway(options: GatewayBenchOptions = {}): Promise<G
         await upload(gateway.url, network);
         const bodies = await signFetches(network, reads);
         await fire(gateway.url, bodies.slice(0, WARM_UP), concurrency);
+        const cpuBefore = { gateway: treeCpuMs(gateway.pid()), client: process.cpuUsage(), node: treeCpuMs(chain.pid) };
         const started = performance.now();
         const latencies = await fire(gateway.url, bodies.slice(WARM_UP), concurrency);
         const seconds = (performance.now() - started) / 1000;
+        const clientCpu = process.cpuUsage(cpuBefore.client);
+        const perRelease = (before: number | undefined, after: number | undefined) =>
+          before === undefined || after === undefined ? undefined : round((after - before) / releases, 3);
         const ok = latencies.filter((l) => l.status === 200).map((l) => l.ms);
         ok.sort((a, b) => a - b);
         rows.push({
           database,
+          workers,
           releases: ok.length,
           concurrency,
           seconds: round(seconds, 2),
@@ -131,6 +156,12 @@ export async function benchGateway(options: GatewayBenchOptions = {}): Promise<G
           p99Ms: round(percentile(ok, 0.99), 1),
           maxMs: round(ok[ok.length - 1] ?? 0, 1),
           failures: latencies.length - ok.length,
+          loadAverage: round(loadavg()[0], 2),
+          cpuMsPerRelease: {
+            gateway: perRelease(cpuBefore.gateway, treeCpuMs(gateway.pid())),
+            client: round((clientCpu.user + clientCpu.system) / 1000 / releases, 3),
+            node: perRelease(cpuBefore.node, treeCpuMs(chain.pid)),
+          },
         });
         // Served once: the same requests again are all refused.
         const again = await fire(gateway.url, bodies.slice(WARM_UP, WARM_UP + 20), concurrency);
@@ -142,7 +173,8 @@ export async function benchGateway(options: GatewayBenchOptions = {}): Promise<G
     return {
       date: new Date().toISOString(),
       node: process.version,
-      cpus: cpus().length,
+      cpus: availableParallelism(),
+      loadBefore,
       payloadBytes: Buffer.byteLength(canonicalJson(network.record)),
       rows,
       steps: await stepCosts(work.dir, network),
@@ -256,24 +288,47 @@ async function signFetches(network: Network, reads: { accessId: Hex; transaction
   );
 }
 
-/** Sends every body with `concurrency` requests in flight; returns each one's status and latency. */
+/**
+ * Sends every body with `concurrency` requests in flight, each on its own keep-alive connection;
+ * returns each one's status and latency. Node's `http` client: the load generator shares the
+ * machine's two cores with the gateway, and `fetch` costs it about twice the CPU per request.
+ */
 async function fire(url: string, bodies: string[], concurrency: number) {
   const results: { status: number; ms: number }[] = new Array(bodies.length);
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const target = new URL(`${url}${GATEWAY_ROUTES.consumerRelease}`);
+  const post = (body: string) =>
+    new Promise<number>((resolve, reject) => {
+      const request = httpRequest(
+        target,
+        {
+          method: "POST",
+          agent,
+          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+        },
+        (response) => {
+          response.on("data", () => undefined);
+          response.on("end", () => resolve(response.statusCode ?? 0));
+          response.on("error", reject);
+        },
+      );
+      request.on("error", reject);
+      request.end(body);
+    });
   let next = 0;
   const worker = async () => {
     while (next < bodies.length) {
       const i = next++;
       const started = performance.now();
-      const response = await fetch(`${url}${GATEWAY_ROUTES.consumerRelease}`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: bodies[i],
-      });
-      await response.arrayBuffer();
-      results[i] = { status: response.status, ms: performance.now() - started };
+      const status = await post(bodies[i]);
+      results[i] = { status, ms: performance.now() - started };
     }
   };
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  try {
+    await Promise.all(Array.from({ length: concurrency }, worker));
+  } finally {
+    agent.destroy();
+  }
   return results;
 }
 
@@ -298,7 +353,11 @@ async function stepCosts(dir: string, network: Network): Promise<StepCost[]> {
   let n = 0;
   const steps: [string, () => unknown][] = [
     ["EIP-712 digest (precomputed domain)", () => digests.consumerFetch(request)],
-    ["secp256k1 signature recovery (ethers)", () => recoverAddress(digests.consumerFetch(request), signature)],
+    ["secp256k1 signature recovery (ethers, pure JS)", () => recoverAddress(digests.consumerFetch(request), signature)],
+    [
+      `secp256k1 signature recovery (gateway: ${signatureBackend})`,
+      () => recoverSigner(digests.consumerFetch(request), signature),
+    ],
     ["seal 1 KB to X25519 (HPKE)", () => sealTo(network.bankKey, plaintext, aad)],
     ["seal 1 KB to SM2 (national suite)", () => sealTo(sm2, plaintext, aad)],
     ["open at rest (AES-256-GCM)", () => cipher.open(network.assetId, sealed)],
@@ -331,6 +390,38 @@ async function stepCosts(dir: string, network: Network): Promise<StepCost[]> {
   return costs;
 }
 
+/** CPU milliseconds (user + system) used so far by a process and its descendants, from /proc. */
+function treeCpuMs(root: number | undefined): number | undefined {
+  if (root === undefined || !existsSync("/proc/self/stat")) return undefined;
+  const stats = new Map<number, { ppid: number; ticks: number }>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // exited meanwhile
+    }
+    // After "pid (comm) ": state ppid … utime (14th field) stime (15th).
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    stats.set(Number(entry), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
+  }
+  let ticks = 0;
+  const queue = [root];
+  while (queue.length > 0) {
+    const pid = queue.pop()!;
+    ticks += stats.get(pid)?.ticks ?? 0;
+    for (const [child, stat] of stats) if (stat.ppid === pid) queue.push(child);
+  }
+  return (ticks * 1000) / clockTicksPerSecond();
+}
+
+let clockTicks: number | undefined;
+function clockTicksPerSecond(): number {
+  clockTicks ??= Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  return clockTicks;
+}
+
 function percentile(sorted: number[], q: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
@@ -345,13 +436,16 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   const result = await benchGateway({
     releases: Number(process.env.GATEWAY_BENCH_RELEASES ?? 3_000),
     concurrency: Number(process.env.GATEWAY_BENCH_CONCURRENCY ?? 16),
+    databases: process.env.GATEWAY_BENCH_DATABASES?.split(",") as GatewayBenchOptions["databases"],
+    workers: process.env.GATEWAY_BENCH_WORKERS ? Number(process.env.GATEWAY_BENCH_WORKERS) : undefined,
   });
   console.log(
-    `\nGateway consumer releases over HTTP, ${result.payloadBytes}-byte payloads, ${result.cpus} CPUs, ${result.node}`,
+    `\nGateway consumer releases over HTTP, ${result.payloadBytes}-byte payloads, ${result.cpus} CPUs, ${result.node}, load average before ${Object.values(result.loadBefore).join(" ")}`,
   );
   console.table(
     result.rows.map((r) => ({
       database: r.database,
+      workers: r.workers,
       releases: r.releases,
       "in flight": r.concurrency,
       "releases/s": r.releasesPerSecond,
@@ -359,6 +453,10 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
       "p99 ms": r.p99Ms,
       "max ms": r.maxMs,
       failures: r.failures,
+      "load avg": r.loadAverage,
+      "CPU ms/release: gateway": r.cpuMsPerRelease.gateway,
+      client: r.cpuMsPerRelease.client,
+      node: r.cpuMsPerRelease.node,
     })),
   );
   console.log("One release's CPU steps, alone (median ms):");

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 
-import { Contract, type JsonRpcProvider, type Log, type TransactionReceipt, getAddress, getBytes } from "ethers";
+import { Contract, type JsonRpcProvider, getAddress, getBytes } from "ethers";
 import { LRUCache } from "lru-cache";
 
 import { KeySuite, type PublicKey } from "../sdk/crypto/index.js";
@@ -46,12 +46,25 @@ const RECEIPT_CACHE = 4_096;
 /** (block, query) answers memoised: consumer status, member keys, controllers, schema hashes, code. */
 const READ_CACHE = 50_000;
 const CONSUMER = enumValue("MemberKind", "Consumer");
+const ACCESS_RECORDED_LAYOUT = [
+  "indexed bytes32 grantId",
+  "indexed bytes32 subjectId",
+  "indexed address consumer",
+  "bytes32 accessId",
+  "bytes32 assetId",
+  "uint16 purpose",
+  "uint64 fields",
+  "uint32 readNumber",
+  "uint32 maxReads",
+  "uint32 version",
+].join(", ");
 
 /** One `AccessRecorded` event, as the gateway checks it. */
 export interface RecordedAccess {
   accessId: string;
   grantId: string;
   subjectId: string;
+  /** The consumer's address in lower case. */
   consumer: string;
   assetId: string;
   /** The fields the read names: a uint64 mask over the type's schema fields, 0 for the whole record. */
@@ -86,12 +99,19 @@ export class ChainView {
   #confirmedSeen = -1;
   readonly #receipts = new LRUCache<string, Promise<Map<string, RecordedAccess>>>({ max: RECEIPT_CACHE });
   readonly #reads = new LRUCache<string, Promise<unknown>>({ max: READ_CACHE });
+  readonly #accessTopic: string;
 
   constructor(options: ChainViewOptions) {
     this.#provider = options.provider;
     this.dataSafeAddress = getAddress(options.dataSafe);
     this.#dataSafe = DataSafe__factory.connect(this.dataSafeAddress, options.provider);
     this.#keys = KeyDirectory__factory.connect(getAddress(options.keyDirectory), options.provider);
+    const event = this.#dataSafe.interface.getEvent("AccessRecorded");
+    // `#decodeAccess` reads the event by position: refuse to start on another layout.
+    const layout = event.inputs.map((p) => `${p.indexed ? "indexed " : ""}${p.type} ${p.name}`).join(", ");
+    if (layout !== ACCESS_RECORDED_LAYOUT)
+      throw new Error(`AccessRecorded is (${layout}), expected (${ACCESS_RECORDED_LAYOUT})`);
+    this.#accessTopic = event.topicHash;
     this.confirmations = options.confirmations;
     this.#headCacheMs = options.headCacheMs;
   }
@@ -188,7 +208,7 @@ export class ChainView {
    */
   async isSignatureOf(account: string, digest: string, signature: string, block: number): Promise<boolean> {
     // Not a valid ECDSA signature by `account`: a contract wallet may still accept it.
-    if (recoverSigner(digest, signature) === getAddress(account)) return true;
+    if (recoverSigner(digest, signature) === account.toLowerCase()) return true;
     const code = await this.#cached(block, `code:${account}`, () => this.#provider.getCode(account, block));
     if (code === "0x") return false;
     try {
@@ -199,18 +219,24 @@ export class ChainView {
     }
   }
 
-  #decodeAccess(log: Log): RecordedAccess | undefined {
-    const parsed = this.#dataSafe.interface.parseLog(log);
-    if (parsed === null) return undefined;
-    const args = parsed.args;
+  /**
+   * An `AccessRecorded` log of this deployment, decoded by its fixed layout (ethers' `parseLog`
+   * looks the event up by hashing every fragment's signature, per log): topics are the signature,
+   * grantId, subjectId and consumer; the data is seven words, accessId, assetId, purpose, fields,
+   * readNumber, maxReads, version. A log of another shape is not an access.
+   */
+  #decodeAccess(log: RawLog): RecordedAccess | undefined {
+    const { topics, data } = log;
+    if (topics.length !== 4 || typeof data !== "string" || !/^0x[0-9a-fA-F]{448}$/.test(data)) return undefined;
+    const word = (i: number) => `0x${data.slice(2 + i * 64, 2 + (i + 1) * 64)}`.toLowerCase();
     return {
-      accessId: String(args.accessId).toLowerCase(),
-      grantId: String(args.grantId).toLowerCase(),
-      subjectId: String(args.subjectId).toLowerCase(),
-      consumer: getAddress(String(args.consumer)),
-      assetId: String(args.assetId).toLowerCase(),
-      fields: BigInt(args.fields),
-      blockNumber: log.blockNumber,
+      accessId: word(0),
+      grantId: topics[1].toLowerCase(),
+      subjectId: topics[2].toLowerCase(),
+      consumer: `0x${topics[3].slice(26)}`.toLowerCase(),
+      assetId: word(1),
+      fields: BigInt(word(3)),
+      blockNumber: Number(BigInt(log.blockNumber)),
       transactionHash: log.transactionHash.toLowerCase(),
     };
   }
@@ -220,7 +246,11 @@ export class ChainView {
     const key = hash.toLowerCase();
     let pending = this.#receipts.get(key);
     if (pending === undefined) {
-      const read = this.#provider.getTransactionReceipt(key).then((receipt) => this.#decodeAccesses(receipt));
+      // The raw JSON-RPC answer: ethers' receipt formatting (a checksummed address and a Log object
+      // per log) costs more than the gateway's whole decoding of a Multicall's hundred accesses.
+      const read = this.#provider
+        .send("eth_getTransactionReceipt", [key])
+        .then((receipt: RawReceipt | null) => this.#decodeAccesses(receipt));
       pending = read;
       // Only a mined receipt is immutable; an unknown hash may be mined later, a failed read retried.
       const forget = () => this.#receipts.get(key) === read && this.#receipts.delete(key);
@@ -230,12 +260,15 @@ export class ChainView {
     return pending;
   }
 
-  #decodeAccesses(receipt: TransactionReceipt | null): Map<string, RecordedAccess> {
+  #decodeAccesses(receipt: RawReceipt | null): Map<string, RecordedAccess> {
     const accesses = new Map<string, RecordedAccess>();
-    if (receipt === null || receipt.status !== 1) return accesses;
-    const topic = this.#dataSafe.getEvent("AccessRecorded").fragment.topicHash;
+    // Only a successful transaction recorded anything (a receipt without `status` is pre-Byzantium).
+    if (receipt === null || receipt.status !== "0x1" || !Array.isArray(receipt.logs)) return accesses;
+    const topic = this.#accessTopic;
+    const dataSafe = this.dataSafeAddress.toLowerCase();
     for (const log of receipt.logs) {
-      if (log.address !== this.dataSafeAddress || log.topics[0] !== topic) continue;
+      if (log.removed === true || log.address?.toLowerCase() !== dataSafe || log.topics?.[0]?.toLowerCase() !== topic)
+        continue;
       const access = this.#decodeAccess(log);
       if (access !== undefined) accesses.set(access.accessId, access);
     }
@@ -290,6 +323,22 @@ export class ChainView {
     answer.then(settle, settle);
     return answer;
   }
+}
+
+/** A transaction receipt as JSON-RPC answers it (the fields read). */
+interface RawReceipt {
+  status?: string;
+  logs: RawLog[];
+}
+
+/** A log as JSON-RPC answers it. */
+interface RawLog {
+  address: string;
+  topics: string[];
+  data: string;
+  blockNumber: string;
+  transactionHash: string;
+  removed?: boolean;
 }
 
 /** A head read: the block number and when the request was sent. */

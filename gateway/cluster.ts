@@ -52,12 +52,20 @@ export async function runPrimary(config: ResolvedConfig): Promise<{ url: string;
         worker.once("exit", (code, signal) => {
           if (stopping) return;
           logger.error({ event: "worker-exited", pid: worker.process.pid, code, signal }, "worker exited");
-          void sleep(RESPAWN_DELAY_MS).then(() => {
-            if (!stopping) fork().catch((error) => logger.error({ event: "worker-failed", err: error }, "respawn"));
-          });
+          void respawn();
         });
         resolve({ worker, url: message.url });
       });
+    });
+  };
+
+  // A replacement that cannot start (the node is down, …) is tried again until it can.
+  const respawn = async (): Promise<void> => {
+    await sleep(RESPAWN_DELAY_MS);
+    if (stopping) return;
+    await fork().catch((error) => {
+      logger.error({ event: "worker-failed", err: error }, "a replacement worker did not start");
+      return respawn();
     });
   };
 

@@ -11,6 +11,7 @@ import { pino } from "pino";
 import { AtRestCipher } from "./at-rest.js";
 import { ChainView } from "./chain.js";
 import { ConfigError, type ResolvedConfig } from "./config.js";
+import { GatewayJsonRpcProvider } from "./rpc.js";
 import { createApp } from "./server.js";
 import { DeliveryService } from "./service.js";
 import { signatureBackend } from "./signatures.js";
@@ -45,7 +46,7 @@ export async function startGateway(config: ResolvedConfig): Promise<RunningGatew
     throw new ConfigError(`chain.chainId: the node at ${config.chain.rpcUrl} serves chain ${chainId}`);
   }
   // A fixed network (no chain-id probe per call); calls made in the same tick share one HTTP batch.
-  const provider = new JsonRpcProvider(request, Network.from(chainId), {
+  const provider = new GatewayJsonRpcProvider(request, Network.from(chainId), {
     staticNetwork: true,
     batchStallTime: 0,
     batchMaxCount: 50,

@@ -1,4 +1,5 @@
-import { type TypedDataDomain, getAddress, hexlify, toUtf8Bytes } from "ethers";
+import { type TypedDataDomain, getAddress } from "ethers";
+import { LRUCache } from "lru-cache";
 
 import { type PublicKey, sealTo } from "../sdk/crypto/index.js";
 import {
@@ -35,6 +36,9 @@ import type { PayloadStore, StoredPayload } from "./store/index.js";
  * confirmed block.
  */
 
+/** Asset keys whose id is memoised (one per stored payload served recently). */
+const ASSET_ID_MEMO = 10_000;
+
 /** What was sealed at rest for an asset: its key, scheme, record and salt. */
 interface PayloadPlaintext {
   key: AssetKey;
@@ -70,6 +74,7 @@ export class DeliveryService {
   readonly #schemas: Map<number, SchemaDocument>;
   readonly #maxLifetime: number;
   readonly #now: () => number;
+  readonly #assetIds = new LRUCache<string, string>({ max: ASSET_ID_MEMO });
 
   constructor(options: DeliveryServiceOptions) {
     this.#chain = options.chain;
@@ -85,9 +90,10 @@ export class DeliveryService {
 
   /** Stores an issuer's payload if it commits to an asset that issuer issued; idempotent. */
   async upload(body: UploadBody): Promise<UploadResult & { log: Record<string, unknown> }> {
+    const issuer = addressOf(body.issuer, "issuer");
     this.#checkDeadline(body.deadline, false);
     const key: AssetKey = {
-      issuer: getAddress(body.issuer),
+      issuer,
       subjectId: body.subjectId.toLowerCase(),
       dataType: body.dataType,
       contentCommitment: commitmentOf(body.scheme, body.record, body.salt),
@@ -117,7 +123,7 @@ export class DeliveryService {
       record: body.record,
       salt: body.salt.toLowerCase(),
     };
-    const sealed = this.#cipher.seal(assetId, toUtf8Bytes(canonicalJson(plaintext)));
+    const sealed = this.#cipher.seal(assetId, utf8(canonicalJson(plaintext)));
     const stored = await this.#store.putPayload({
       assetId,
       issuer: key.issuer,
@@ -131,10 +137,10 @@ export class DeliveryService {
 
   /** Releases an asset's whole payload to its holder's key, on the current controller's signed request. */
   async fetchAsHolder(body: HolderFetchBody): Promise<ReleaseOutcome> {
-    this.#checkDeadline(body.deadline, true);
+    const account = addressOf(body.account, "account");
     const assetId = body.assetId.toLowerCase();
     const subjectId = body.subjectId.toLowerCase();
-    const account = getAddress(body.account);
+    this.#checkDeadline(body.deadline, true);
     const block = await this.#confirmed();
     const digest = this.#digests.holderFetch({ assetId, subjectId, nonce: body.nonce, deadline: body.deadline });
     const [signed, controller] = await this.#read(() =>
@@ -158,7 +164,7 @@ export class DeliveryService {
     const released: ReleasedPayload = { kind: "record", ...payload };
     const sealed = await sealTo(
       recipient,
-      toUtf8Bytes(canonicalJson(released)),
+      utf8(canonicalJson(released)),
       releaseAad(this.#chainId, this.#chain.dataSafeAddress, { kind: "holder", assetId, nonce: body.nonce }),
     );
     if (!(await this.#store.useNonce(account, body.nonce.toLowerCase(), body.deadline))) {
@@ -170,7 +176,7 @@ export class DeliveryService {
         assetId,
         recipient: publicKeyJson(recipient),
         blockNumber: block,
-        sealed: hexlify(sealed),
+        sealed: hex(sealed),
       },
       log: { subjectId, holder: account, suite: recipient.suite },
     };
@@ -181,10 +187,10 @@ export class DeliveryService {
    * the whole record, or only the fields the read names with their salts and proofs.
    */
   async fetchAsConsumer(body: ConsumerFetchBody): Promise<ReleaseOutcome> {
-    this.#checkDeadline(body.deadline, true);
+    const account = addressOf(body.account, "account");
     const accessId = body.accessId.toLowerCase();
     const assetId = body.assetId.toLowerCase();
-    const account = getAddress(body.account);
+    this.#checkDeadline(body.deadline, true);
     let block = await this.#confirmed();
     const access = await this.#read(() => this.#chain.recordedAccess(body.transactionHash, accessId));
     if (access === undefined) {
@@ -209,8 +215,8 @@ export class DeliveryService {
     if (!(await this.#read(() => this.#chain.isSignatureOf(account, digest, body.signature, block)))) {
       throw new Refusal("invalid-signature", "the fetch request is not signed by `account`");
     }
-    if (access.consumer !== account) {
-      throw new Refusal("access-not-yours", `the access was recorded by ${access.consumer}`, { accessId });
+    if (access.consumer !== account.toLowerCase()) {
+      throw new Refusal("access-not-yours", `the access was recorded by ${getAddress(access.consumer)}`, { accessId });
     }
     // Only the consumer learns whether its read was served: checked after its signature.
     if (await this.#store.isReleased(accessId)) {
@@ -230,7 +236,7 @@ export class DeliveryService {
     const released = await this.#releasedFor(access, payload, block);
     const sealed = await sealTo(
       recipient,
-      toUtf8Bytes(canonicalJson(released)),
+      utf8(canonicalJson(released)),
       releaseAad(this.#chainId, this.#chain.dataSafeAddress, { kind: "consumer", accessId }),
     );
     const written = await this.#store.recordRelease({
@@ -250,7 +256,7 @@ export class DeliveryService {
         fields: access.fields.toString(),
         recipient: publicKeyJson(recipient),
         blockNumber: block,
-        sealed: hexlify(sealed),
+        sealed: hex(sealed),
       },
       log: {
         consumer: account,
@@ -308,7 +314,7 @@ export class DeliveryService {
     if (row === undefined) throw new Refusal("payload-not-found", `no payload uploaded for ${assetId}`, { assetId });
     let plaintext: PayloadPlaintext;
     try {
-      plaintext = JSON.parse(new TextDecoder().decode(this.#cipher.open(assetId, row))) as PayloadPlaintext;
+      plaintext = JSON.parse(this.#cipher.open(assetId, row).toString("utf8")) as PayloadPlaintext;
     } catch (error) {
       if (error instanceof AtRestIntegrityError) {
         throw new Refusal("storage-corrupt", "the stored payload failed its integrity check", { assetId });
@@ -316,10 +322,24 @@ export class DeliveryService {
       throw error;
     }
     // The AEAD binds the row to the asset id; the id binds the key and commitment. Check both held.
-    if (assetIdOf(plaintext.key).toLowerCase() !== assetId) {
+    if (this.#assetIdOf(plaintext.key) !== assetId) {
       throw new Refusal("storage-corrupt", "the stored payload names another asset", { assetId });
     }
     return plaintext;
+  }
+
+  /**
+   * `assetIdOf(key)` in lower case, memoised by the key's four fields (a pure function: the ABI
+   * encoding and keccak of the same fields give the same id; ethers' ABI coder is most of its cost).
+   */
+  #assetIdOf(key: AssetKey): string {
+    const memo = `${key.issuer}|${key.subjectId}|${key.dataType}|${key.contentCommitment}`;
+    let id = this.#assetIds.get(memo);
+    if (id === undefined) {
+      id = assetIdOf(key).toLowerCase();
+      this.#assetIds.set(memo, id);
+    }
+    return id;
   }
 
   #checkDeadline(deadline: number, bounded: boolean): void {
@@ -356,6 +376,31 @@ function commitmentOf(scheme: "record" | "fields", record: unknown, salt: string
   }
 }
 
+/** An address with its EIP-55 checksum, or `invalid-request` naming the field if it has a wrong one. */
+function addressOf(value: string, field: string): string {
+  try {
+    return getAddress(value);
+  } catch {
+    throw new Refusal("invalid-request", `${field}: expected an address (bad EIP-55 checksum)`);
+  }
+}
+
 function publicKeyJson(key: PublicKey): Release["recipient"] {
-  return { suite: key.suite, publicKey: hexlify(key.publicKey) };
+  return { suite: key.suite, publicKey: hex(key.publicKey) };
+}
+
+/**
+ * A string's UTF-8 bytes (Node's encoder; ethers' `toUtf8Bytes` walks code points in JS). Like
+ * ethers, a lone surrogate is an error, never silently replaced.
+ */
+function utf8(text: string): Uint8Array {
+  // `isWellFormed` is Node 20+ (ES2024), newer than the TypeScript lib this project targets.
+  if (!(text as string & { isWellFormed(): boolean }).isWellFormed())
+    throw new Refusal("invalid-request", "the record holds a lone UTF-16 surrogate");
+  return Buffer.from(text, "utf8");
+}
+
+/** Bytes as 0x-hex (Node's encoder; ethers' `hexlify` builds the string a byte at a time). */
+function hex(bytes: Uint8Array): string {
+  return `0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex")}`;
 }

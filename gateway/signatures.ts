@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 
-import { dataSlice, getAddress, getBytes, keccak256, recoverAddress } from "ethers";
+import { dataSlice, getBytes, keccak256, recoverAddress } from "ethers";
 
 /**
  * Who signed a 32-byte digest: secp256k1 public-key recovery, the one CPU cost every fetch pays.
@@ -36,30 +36,30 @@ const native: NativeSecp256k1 | undefined = loadNative();
 export const signatureBackend: SignatureBackend = native ? "libsecp256k1 (native)" : "ethers (pure JS)";
 
 /**
- * The address whose key produced `signature` (65 bytes, r ‖ s ‖ v, as hex) over `digest`, or
- * undefined if it is not a valid ECDSA signature of it.
+ * The address whose key produced `signature` (65 bytes, r ‖ s ‖ v, as hex) over `digest`, in lower
+ * case (no EIP-55 checksum: that is one more keccak per request), or undefined if it is not a valid
+ * ECDSA signature of it.
  */
 export function recoverSigner(digest: string, signature: string): string | undefined {
   if (native === undefined) return recoverWithEthers(digest, signature);
-  let bytes: Uint8Array;
-  let message: Uint8Array;
-  try {
-    bytes = getBytes(signature);
-    message = getBytes(digest);
-  } catch {
-    return undefined;
-  }
-  if (bytes.length !== 65 || message.length !== 32 || bytes[32] & 0x80) return undefined;
+  // Node's hex decoder, after the shape is checked (ethers' `getBytes` parses hex a byte at a time).
+  if (!SIGNATURE_HEX.test(signature) || !DIGEST_HEX.test(digest)) return undefined;
+  const bytes = Buffer.from(signature.slice(2), "hex");
+  const message = Buffer.from(digest.slice(2), "hex");
+  if (bytes[32] & 0x80) return undefined;
   const recid = parityOf(bytes[64]);
   if (recid === undefined) return undefined;
   try {
     // Throws for r or s out of [1, n), or no point to recover: what ethers refuses too.
     const publicKey = native.ecdsaRecover(bytes.subarray(0, 64), recid, message, false);
-    return getAddress(dataSlice(keccak256(publicKey.subarray(1)), 12));
+    return dataSlice(keccak256(publicKey.subarray(1)), 12);
   } catch {
     return undefined;
   }
 }
+
+const SIGNATURE_HEX = /^0x[0-9a-fA-F]{130}$/;
+const DIGEST_HEX = /^0x[0-9a-fA-F]{64}$/;
 
 /** ethers' reading of a 65-byte signature's last byte (`Signature.getNormalizedV`) as a parity. */
 function parityOf(v: number): 0 | 1 | undefined {
@@ -70,11 +70,11 @@ function parityOf(v: number): 0 | 1 | undefined {
   return v & 1 ? 0 : 1;
 }
 
-/** The reference: ethers' `recoverAddress`, undefined where it throws. */
+/** The reference: ethers' `recoverAddress` (in lower case), undefined where it throws. */
 export function recoverWithEthers(digest: string, signature: string): string | undefined {
   try {
     if (getBytes(signature).length !== 65) return undefined;
-    return recoverAddress(digest, signature);
+    return recoverAddress(digest, signature).toLowerCase();
   } catch {
     return undefined;
   }

@@ -185,12 +185,21 @@ export function releaseAad(
   dataSafe: Address,
   release: { kind: "consumer"; accessId: Hex } | { kind: "holder"; assetId: Hex; nonce: Hex },
 ): Uint8Array {
-  const scope = `datasafe-release:v1:${chainId}:${getAddress(dataSafe).toLowerCase()}`;
+  const scope = `datasafe-release:v1:${chainId}:${normalisedAddress(dataSafe)}`;
   return toUtf8Bytes(
     release.kind === "consumer"
       ? `${scope}:consumer:${release.accessId.toLowerCase()}`
       : `${scope}:holder:${release.assetId.toLowerCase()}:${release.nonce.toLowerCase()}`,
   );
+}
+
+/** The last address `releaseAad` checked, in lower case: a gateway asks about one deployment always. */
+let lastAddress: { given: string; normalised: string } | undefined;
+
+/** `getAddress(address).toLowerCase()` (a keccak to check the checksum), remembered for the last address. */
+function normalisedAddress(address: string): string {
+  if (lastAddress?.given !== address) lastAddress = { given: address, normalised: getAddress(address).toLowerCase() };
+  return lastAddress.normalised;
 }
 
 /**

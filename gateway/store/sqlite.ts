@@ -3,26 +3,31 @@ import path from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 
 import { GroupCommit } from "./group-commit.js";
+import { SqliteReleaseWriter } from "./sqlite-writer.js";
 import type { PayloadStore, ReleaseRow, StoredPayload } from "./store.js";
 
 /**
  * The embedded store: SQLite through Node's built-in `node:sqlite`, in WAL mode with
  * `synchronous=FULL`, so every committed release row is on disk before its response is sent and a
- * killed process loses nothing it acknowledged. Calls are synchronous and short. Several gateway
- * processes may share the file: SQLite serialises their writers (`BEGIN IMMEDIATE`, waiting up to
- * `busy_timeout`), and the primary key on the access id decides which one's release row exists.
- * Release rows are group-committed (see group-commit.ts): one transaction, one WAL fsync, for the
- * rows that arrived in the same turn of the event loop.
+ * killed process loses nothing it acknowledged. Several gateway processes may share the file:
+ * SQLite serialises their writers (`BEGIN IMMEDIATE`, waiting up to `busy_timeout`), and the primary
+ * key on the access id decides which one's release row exists. Release rows, the hot write, are
+ * group-committed (one transaction, one WAL fsync, for the rows that arrived meanwhile; see
+ * group-commit.ts) on a thread of their own (sqlite-writer.ts), so a slow fsync stalls no request;
+ * the rest (reads, uploads, holder nonces) are synchronous calls on this thread.
  */
 export class SqliteStore implements PayloadStore {
   readonly kind = "sqlite";
   readonly #db: DatabaseSync;
   #statements: ReturnType<typeof prepare> | undefined;
-  readonly #releases = new GroupCommit<ReleaseRow>((rows) => this.#writeReleases(rows));
+  readonly #writer: SqliteReleaseWriter;
+  readonly #releases: GroupCommit<ReleaseRow>;
 
   constructor(file: string) {
     mkdirSync(path.dirname(file), { recursive: true });
     this.#db = new DatabaseSync(file);
+    this.#writer = new SqliteReleaseWriter(file);
+    this.#releases = new GroupCommit<ReleaseRow>((rows) => this.#writer.write(rows));
   }
 
   async init(): Promise<void> {
@@ -102,25 +107,6 @@ export class SqliteStore implements PayloadStore {
     return this.#releases.submit(r);
   }
 
-  /** One transaction for a batch of release rows; per row, whether it was written. */
-  #writeReleases(rows: ReleaseRow[]): boolean[] {
-    const sql = this.#sql;
-    // IMMEDIATE: take the write lock now, so a busy database is waited for here, not at COMMIT.
-    sql.begin.run();
-    try {
-      const written = rows.map(
-        (r) =>
-          sql.recordRelease.run(r.accessId, r.assetId, r.consumer, r.transactionHash, r.blockNumber, r.releasedAt)
-            .changes === 1,
-      );
-      sql.commit.run();
-      return written;
-    } catch (error) {
-      if (this.#db.isTransaction) sql.rollback.run();
-      throw error;
-    }
-  }
-
   async useNonce(signer: string, nonce: string, expiresAt: number): Promise<boolean> {
     return this.#sql.useNonce.run(signer, nonce, expiresAt).changes === 1;
   }
@@ -130,6 +116,7 @@ export class SqliteStore implements PayloadStore {
   }
 
   async close(): Promise<void> {
+    await this.#writer.close();
     if (this.#db.isOpen) this.#db.close();
   }
 }
@@ -142,16 +129,9 @@ function prepare(db: DatabaseSync): Record<string, StatementSync> {
     ),
     getPayload: db.prepare(`SELECT * FROM payloads WHERE asset_id = ?`),
     isReleased: db.prepare(`SELECT 1 FROM releases WHERE access_id = ?`),
-    recordRelease: db.prepare(
-      `INSERT INTO releases (access_id, asset_id, consumer, transaction_hash, block_number, released_at)
-       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (access_id) DO NOTHING`,
-    ),
     useNonce: db.prepare(
       `INSERT INTO fetch_nonces (signer, nonce, expires_at) VALUES (?, ?, ?) ON CONFLICT (signer, nonce) DO NOTHING`,
     ),
     purgeNonces: db.prepare(`DELETE FROM fetch_nonces WHERE expires_at < ?`),
-    begin: db.prepare("BEGIN IMMEDIATE"),
-    commit: db.prepare("COMMIT"),
-    rollback: db.prepare("ROLLBACK"),
   };
 }

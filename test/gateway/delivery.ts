@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -133,15 +134,17 @@ describe("payload gateway, end to end over HTTP", function () {
       let gateway: GatewayProcess;
       let db: Inspector;
       let delivery: Delivery;
+      let database: { kind: "sqlite"; path: string } | { kind: "postgres"; url: string };
 
       before(async () => {
-        const database =
+        database =
           kind === "sqlite"
             ? ({ kind, path: path.join(work.dir, `gateway-${Date.now()}.db`) } as const)
             : ({ kind, url: await cluster.createDatabase(`gateway_${Date.now()}`) } as const);
         gateway = await startGateway(
           work.dir,
           {
+            // One process per CPU (the default `workers`), all on this database.
             chain: { rpcUrl: chain.url, chainId: 1337, confirmations: 1, headCacheMs: 0 },
             deployment: { ignitionDir: chain.deploymentDir },
             database,
@@ -214,6 +217,37 @@ describe("payload gateway, end to end over HTTP", function () {
         ).wait();
         if (options.confirm !== false) await mine();
         return access;
+      }
+
+      /** The holder grants `consumer` `count` reads; the consumer records them in one Multicall; one block confirms them. */
+      async function recordedReads(holder: Holder, asset: AssetKey, consumer: Wallet, count: number) {
+        await (
+          await parties.as(holder.controller).consent.grant({
+            subjectId: holder.subjectId,
+            consumers: [consumer.address],
+            targets: [assetIdOf(asset)],
+            purpose: Purpose.Loan,
+            expiresAt: FAR_FUTURE,
+            maxReads: count,
+          })
+        ).wait();
+        const core = new Interface(parties.safe.contracts.dataSafe.interface.fragments);
+        const read = core.encodeFunctionData("recordAccess", [asset, 0, Purpose.Loan, 0]);
+        const receipt = await (
+          await parties.safe.contracts.dataSafe
+            .connect(consumer)
+            .multicall(Array(count).fill(read), { gasLimit: 15_000_000 })
+        ).wait();
+        const topic = core.getEvent("AccessRecorded")!.topicHash;
+        const reads = receipt!.logs
+          .filter((log) => log.topics[0] === topic)
+          .map((log) => ({
+            accessId: core.parseLog(log)!.args.accessId as Hex,
+            transactionHash: receipt!.hash as Hex,
+          }));
+        expect(reads).to.have.length(count);
+        await mine();
+        return reads;
       }
 
       /** Asserts the call is refused with `errorClass` (its code and status from the protocol table). */
@@ -353,6 +387,20 @@ describe("payload gateway, end to end over HTTP", function () {
           const big = await post(gateway.url, GATEWAY_ROUTES.upload, { record: "x".repeat(2 * 1024 * 1024) });
           expect(big.status).to.equal(413);
           expect((await big.json()).code).to.equal("payload-too-large");
+          // An address whose EIP-55 checksum is wrong (one letter's case flipped) is malformed too.
+          const account = parties.wallets.bank.address;
+          const flip = account.search(/[a-fA-F]/);
+          const miscased = `${account.slice(0, flip)}${account[flip] === account[flip].toLowerCase() ? account[flip].toUpperCase() : account[flip].toLowerCase()}${account.slice(flip + 1)}`;
+          const badChecksum = await post(gateway.url, GATEWAY_ROUTES.consumerRelease, {
+            account: miscased,
+            accessId: keccak256("0x01"),
+            transactionHash: keccak256("0x02"),
+            assetId: keccak256("0x03"),
+            deadline: Math.floor(Date.now() / 1000) + 60,
+            signature: `0x${"11".repeat(65)}`,
+          });
+          expect(badChecksum.status).to.equal(400);
+          expect(await badChecksum.json()).to.include({ code: "invalid-request" });
           const missing = await post(gateway.url, "/v1/nothing", {});
           expect(missing.status).to.equal(404);
           expect(gatewayErrorOf(404, await missing.json())).to.be.instanceOf(RouteNotFoundError);
@@ -733,6 +781,112 @@ describe("payload gateway, end to end over HTTP", function () {
             422,
           );
           await expectNotReleased(access.accessId);
+        });
+      });
+
+      describe("several gateway processes on one database", () => {
+        let second: GatewayProcess;
+
+        before(async () => {
+          // Another gateway on the same database, two workers of its own, head reads memoised 100 ms.
+          second = await startGateway(
+            work.dir,
+            {
+              workers: 2,
+              chain: { rpcUrl: chain.url, chainId: 1337, confirmations: 1, headCacheMs: 100 },
+              deployment: { ignitionDir: chain.deploymentDir },
+              database,
+              schemas: "schemas.json",
+            },
+            atRestKey,
+          );
+        });
+
+        after(async () => {
+          await second?.kill();
+        });
+
+        it("releases each access once when every fetch is sent four times at once, to two gateways", async () => {
+          const holder = await newHolder(chain, parties);
+          const asset = await issueAndUpload(holder, FUND, fundRecord());
+          const reads = await recordedReads(holder, asset, parties.wallets.bank, 30);
+          const bodies = await Promise.all(
+            reads.map((read) =>
+              signedConsumerFetch(parties.safe.address, parties.wallets.bank, { ...read, assetId: asset.assetId }),
+            ),
+          );
+          const responses = await Promise.all(
+            bodies.flatMap((body) =>
+              [gateway.url, second.url, gateway.url, second.url].map(async (url) => {
+                const response = await post(url, GATEWAY_ROUTES.consumerRelease, body);
+                return { accessId: body.accessId as Hex, status: response.status, body: await response.json() };
+              }),
+            ),
+          );
+          for (const { accessId } of reads) {
+            const answers = responses.filter((r) => r.accessId === accessId);
+            expect(answers.map((r) => r.status).sort(), accessId).to.deep.equal([200, 409, 409, 409]);
+            expect(answers.filter((r) => r.status === 409).map((r) => r.body.code)).to.deep.equal(
+              Array(3).fill("access-already-served"),
+            );
+            expect(await db.isReleased(accessId)).to.equal(true);
+            const lines = [...gateway.logLines(), ...second.logLines()].filter(
+              (line) => line.event === "release" && line.accessId === accessId.toLowerCase(),
+            );
+            expect(lines, `release lines of ${accessId}`).to.have.length(1);
+          }
+        });
+
+        it("replaces a worker killed with SIGKILL, and goes on serving", async () => {
+          const primary = second.logLines().find((line) => line.event === "started" && line.role === "primary");
+          const [victim] = primary?.workers as number[];
+          process.kill(victim, "SIGKILL");
+          const deadline = Date.now() + 30_000;
+          let replacement: Record<string, unknown> | undefined;
+          while (replacement === undefined && Date.now() < deadline) {
+            await sleep(200);
+            const lines = second.logLines();
+            const exited = lines.findIndex((line) => line.event === "worker-exited" && line.pid === victim);
+            if (exited >= 0) replacement = lines.slice(exited).find((line) => line.event === "started" && line.worker);
+          }
+          expect(replacement, "a replacement worker started").to.not.equal(undefined);
+          expect(replacement!.worker).to.not.equal(victim);
+          const holder = await newHolder(chain, parties);
+          const asset = await issueAndUpload(holder, FUND, fundRecord());
+          const reads = await recordedReads(holder, asset, parties.wallets.bank, 4);
+          const bank = new Delivery(parties.as(parties.wallets.bank), second.url);
+          for (const read of reads) await bank.fetchAsConsumer({ ...read, assetId: asset.assetId });
+        });
+
+        it("answers from the newest confirmed block with a warm memo: a consumer suspended there is refused", async () => {
+          const holder = await newHolder(chain, parties);
+          const asset = await issueAndUpload(holder, FUND, fundRecord());
+          const [warm, pending] = await recordedReads(holder, asset, parties.wallets.bank, 2);
+          const bank = new Delivery(parties.as(parties.wallets.bank), second.url);
+          // Served: the bank's status and key at this block are now memoised in a worker.
+          await bank.fetchAsConsumer({ ...warm, assetId: asset.assetId });
+          const regulator = parties.as(parties.wallets.regulator);
+          await (await regulator.members.suspend(parties.wallets.bank.address, 7)).wait();
+          await mine();
+          try {
+            // Past headCacheMs every worker reads the new head, and asks about the new block.
+            await sleep(250);
+            for (let i = 0; i < 2; i++) {
+              await refused(
+                bank.fetchAsConsumer({ ...pending, assetId: asset.assetId }),
+                ConsumerNotActiveError,
+                "consumer-not-active",
+                403,
+              );
+            }
+            await expectNotReleased(pending.accessId);
+          } finally {
+            await (await regulator.members.reinstate(parties.wallets.bank.address)).wait();
+            await mine();
+          }
+          await sleep(250);
+          const release = await bank.fetchAsConsumer({ ...pending, assetId: asset.assetId });
+          expect((await bank.receive(release, parties.keys.bank)).verification.valid).to.equal(true);
         });
       });
 

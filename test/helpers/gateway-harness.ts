@@ -77,6 +77,8 @@ export interface Chain {
   addresses: Record<string, string>;
   /** The node's funded development accounts, as local wallets on `provider`. */
   account(index: number): Wallet;
+  /** The process id of the started command (`npx hardhat node`), the root of the node's process tree. */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -96,6 +98,7 @@ export async function startChain(workDir: string): Promise<Chain> {
       provider,
       deploymentDir,
       addresses,
+      pid: node.child.pid,
       account(index: number) {
         let wallet = wallets.get(index);
         if (wallet === undefined) {
@@ -127,6 +130,8 @@ export interface GatewayProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
   /** Starts it again with the same configuration and port. */
   restart(): Promise<void>;
+  /** The process id of the started command (`npm`), the root of the gateway's process tree. */
+  pid(): number | undefined;
 }
 
 /**
@@ -178,6 +183,7 @@ export async function startGateway(
         .map((line) => JSON.parse(line) as Record<string, unknown>),
     kill: (signal: NodeJS.Signals = "SIGTERM") => stop(current.child, signal),
     restart: launch,
+    pid: () => current.child.pid,
   };
 }
 
