@@ -35,13 +35,13 @@ import { recoverSigner } from "./signatures.js";
  *   newer head than the last read (an access younger than the confirmed block, an upload) waits for
  *   the next read, at most `headCacheMs` away, instead of asking the node itself.
  * - Receipts of mined transactions are immutable under the same finality, and one receipt may
- *   record many accesses (a Multicall of reads): they are memoised by hash, decoded once. A hash
+ *   record several accesses (a consumer contract reading in a batch): they are memoised by hash, decoded once. A hash
  *   that is unknown or recorded no access is not memoised (it may be mined later).
  */
 
 const ERC1271_ABI = ["function isValidSignature(bytes32 hash, bytes signature) view returns (bytes4)"];
 const ERC1271_MAGIC = "0x1626ba7e";
-/** Receipts memoised (each may carry up to a Multicall's worth of accesses). */
+/** Receipts memoised (each may carry several accesses). */
 const RECEIPT_CACHE = 4_096;
 /** (block, query) answers memoised: consumer status, member keys, controllers, schema hashes, code. */
 const READ_CACHE = 50_000;
@@ -247,7 +247,7 @@ export class ChainView {
     let pending = this.#receipts.get(key);
     if (pending === undefined) {
       // The raw JSON-RPC answer: ethers' receipt formatting (a checksummed address and a Log object
-      // per log) costs more than the gateway's whole decoding of a Multicall's hundred accesses.
+      // per log) costs more than the gateway's own decoding of the accesses in it.
       const read = this.#provider
         .send("eth_getTransactionReceipt", [key])
         .then((receipt: RawReceipt | null) => this.#decodeAccesses(receipt));

@@ -3,7 +3,7 @@ import { JsonRpcProvider, type JsonRpcPayload, type JsonRpcResult } from "ethers
 /**
  * ethers' JSON-RPC provider with one change: answers are decoded by Node (`Buffer#toString` and
  * `JSON.parse`) instead of ethers' JavaScript UTF-8 decoder, which costs milliseconds for a
- * receipt of a Multicall's hundred accesses and was the largest chain-side cost in the gateway's
+ * receipt with many logs and was the largest chain-side cost in the gateway's
  * profile. The request (ethers' `FetchRequest`: timeout, headers, batching) and the error handling
  * are ethers' own, as in `JsonRpcProvider#_send`.
  */

@@ -219,7 +219,7 @@ describe("payload gateway, end to end over HTTP", function () {
         return access;
       }
 
-      /** The holder grants `consumer` `count` reads; the consumer records them in one Multicall; one block confirms them. */
+      /** The holder grants `consumer` `count` reads; the consumer records them pipelined; one block confirms them. */
       async function recordedReads(holder: Holder, asset: AssetKey, consumer: Wallet, count: number) {
         await (
           await parties.as(holder.controller).consent.grant({
@@ -231,20 +231,16 @@ describe("payload gateway, end to end over HTTP", function () {
             maxReads: count,
           })
         ).wait();
-        const core = new Interface(parties.safe.contracts.dataSafe.interface.fragments);
-        const read = core.encodeFunctionData("recordAccess", [asset, 0, Purpose.Loan, 0]);
-        const receipt = await (
-          await parties.safe.contracts.dataSafe
-            .connect(consumer)
-            .multicall(Array(count).fill(read), { gasLimit: 15_000_000 })
-        ).wait();
+        // One read per transaction, sent pipelined and mined together as they come.
+        const dataSafe = parties.safe.contracts.dataSafe.connect(consumer);
+        const core = new Interface(dataSafe.interface.fragments);
         const topic = core.getEvent("AccessRecorded")!.topicHash;
-        const reads = receipt!.logs
-          .filter((log) => log.topics[0] === topic)
-          .map((log) => ({
-            accessId: core.parseLog(log)!.args.accessId as Hex,
-            transactionHash: receipt!.hash as Hex,
-          }));
+        const sent = [];
+        for (let i = 0; i < count; i++) sent.push(await dataSafe.recordAccess(asset, 0, Purpose.Loan, 0));
+        const reads = (await Promise.all(sent.map((tx) => tx.wait()))).map((receipt) => {
+          const log = receipt!.logs.find((entry) => entry.topics[0] === topic)!;
+          return { accessId: core.parseLog(log)!.args.accessId as Hex, transactionHash: receipt!.hash as Hex };
+        });
         expect(reads).to.have.length(count);
         await mine();
         return reads;

@@ -98,7 +98,7 @@ export async function startChain(workDir: string): Promise<Chain> {
       provider,
       deploymentDir,
       addresses,
-      pid: node.child.pid,
+      pid: node.process.child.pid,
       account(index: number) {
         let wallet = wallets.get(index);
         if (wallet === undefined) {
