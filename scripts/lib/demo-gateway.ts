@@ -15,6 +15,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { hexlify, randomBytes } from "ethers";
 
 import type { GatewayConfigInput } from "../../gateway/config.js";
+import { freePort } from "./ports.js";
 
 /** What the demo needs of a Hardhat network connection's provider. */
 export interface Eip1193 {
@@ -152,12 +153,4 @@ export async function startDemoGateway(options: {
     }
     await sleep(200);
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }

@@ -9,12 +9,15 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
 import { type JsonRpcApiProviderOptions, JsonRpcProvider, Network } from "ethers";
+
+import { freePort } from "../../scripts/lib/ports.js";
+
+export { freePort };
 
 export const ROOT = path.resolve(import.meta.dirname, "..", "..");
 /** The besuLike network's chain id (PRIVATE_CHAIN_ID in hardhat.config.ts). */
@@ -91,18 +94,6 @@ export async function stop(child: ChildProcess, signal: NodeJS.Signals = "SIGTER
     }
     await exited;
   }
-}
-
-/** A loopback port nothing listens on (the OS picks it; it is released before returning). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**
