@@ -11,9 +11,11 @@ export const HEADER_LENGTH = 2;
 /**
  * Domain label of datasafe envelopes. HPKE takes it (with the header) as `info`; the SM2 suite puts
  * it first in the SM4-GCM associated data. A ciphertext made for another protocol under the same key
- * therefore never opens as a datasafe envelope, nor the reverse.
+ * therefore never opens as a datasafe envelope, nor the reverse. Typed as plain `Uint8Array`: the
+ * inferred type is @types/node's `NodeJS.NonSharedUint8Array`, which the package's declarations
+ * must not name (a consumer's @types/node may predate it).
  */
-export const ENVELOPE_LABEL = new TextEncoder().encode("datasafe/envelope");
+export const ENVELOPE_LABEL: Uint8Array = new TextEncoder().encode("datasafe/envelope");
 
 /** The first two bytes of an envelope. */
 export interface EnvelopeHeader {
