@@ -1,4 +1,4 @@
-import { type Log, toBeHex, zeroPadValue } from "ethers";
+import { type Log, type Provider, getNumber, toBeHex, zeroPadValue } from "ethers";
 
 import type { TypedContractEvent, TypedLogDescription } from "../typechain-types/common.js";
 import { type AccessRequestStatus, type AssetStatus, enumName } from "./constants.js";
@@ -352,7 +352,7 @@ export class Events {
     const fromBlock = requested.fromBlock ?? this.#ctx.fromBlock;
     const toBlock =
       requested.toBlock === undefined || requested.toBlock === "latest"
-        ? await this.#ctx.logs.read("getBlockNumber", () => this.#ctx.provider.getBlockNumber())
+        ? await this.#ctx.logs.read("getBlockNumber", () => latestBlockNumber(this.#ctx.provider))
         : requested.toBlock;
     for (const [field, value] of [
       ["range.fromBlock", fromBlock],
@@ -461,4 +461,16 @@ function addressTopic(account: Address): string {
 
 function unique<T>(values: T[]): T[] {
   return [...new Set(values)];
+}
+
+/**
+ * The latest block number, asked of the node itself. ethers' providers answer `getBlockNumber` from a
+ * cache of 250 ms, and a `JsonRpcSigner` asks it before every send: a trail read right after a write
+ * would stop at the block before that write. A provider that speaks JSON-RPC is asked directly.
+ */
+async function latestBlockNumber(provider: Provider): Promise<number> {
+  const rpc = provider as Provider & { send?: (method: string, params: unknown[]) => Promise<unknown> };
+  if (typeof rpc.send === "function")
+    return getNumber((await rpc.send("eth_blockNumber", [])) as string, "eth_blockNumber");
+  return provider.getBlockNumber();
 }
