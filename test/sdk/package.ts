@@ -167,6 +167,8 @@ describe("sdk: the packed @datasafe/sdk in a plain Node project", function () {
   });
 
   before(async function () {
+    // The deployment may first rebuild the contracts with the production profile: minutes on a loaded machine.
+    this.timeout(20 * 60_000);
     const started = Date.now();
     // `hardhat node` compiles nothing: it starts while the package builds. The deployment compiles
     // (production profile) and so waits for the build to have read artifacts/; the install runs beside it.
