@@ -199,8 +199,9 @@ const hex32 = z
   .regex(/^0x[0-9a-fA-F]{64}$/, "expected 32 bytes as 0x followed by 64 hex digits")
   .transform((v) => v.toLowerCase());
 const nonZeroHex32 = hex32.refine((v) => v !== ZERO_32, "must not be zero");
-/** An empty CSV cell or a JSON null: the field's default, as an absent key is. */
-const blank = z.union([z.null(), z.literal("")]);
+/** An optional field: an empty CSV cell or a JSON null means the default, as an absent key does. */
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (v === "" || v === null ? undefined : v), schema.optional());
 /** A decimal unsigned integer of `bits` bits, given as a JSON number or a string of digits. */
 const uintOf = (bits: number) =>
   z
@@ -216,25 +217,15 @@ const recordSchema = z.strictObject({
   subjectId: nonZeroHex32,
   dataType: uintOf(32).refine((v) => v > 0, "expected a type id above 0"),
   contentCommitment: nonZeroHex32,
-  payloadPointer: z
-    .union([blank, hex32])
-    .optional()
-    .transform((v) => v || ZERO_32),
-  validUntil: z
-    .union([blank, uintOf(40)])
-    .optional()
-    .transform((v) => v || 0),
-  issuer: z
-    .union([
-      blank,
-      z
-        .string()
-        .trim()
-        .refine((v) => isAddress(v), "expected an address (0x followed by 40 hex digits, checksum if mixed case)")
-        .transform((v) => getAddress(v)),
-    ])
-    .optional()
-    .transform((v) => v || undefined),
+  payloadPointer: optional(hex32).transform((v) => v ?? ZERO_32),
+  validUntil: optional(uintOf(40)).transform((v) => v ?? 0),
+  issuer: optional(
+    z
+      .string()
+      .trim()
+      .refine((v) => isAddress(v), "expected an address (0x followed by 40 hex digits, checksum if mixed case)")
+      .transform((v) => getAddress(v)),
+  ),
 });
 
 interface RawRecord {

@@ -53,7 +53,9 @@ export async function startBulkChain(processes: ProcessSet, label: string): Prom
     const otherDepartment = account(OTHER_DEPARTMENT);
     const admin = safe.connect(account(MEMBER_ADMIN));
     await (await admin.members.register({ account: department.address, kind: "Department", name: "Records" })).wait();
-    await (await admin.members.register({ account: otherDepartment.address, kind: "Department", name: "Other" })).wait();
+    await (
+      await admin.members.register({ account: otherDepartment.address, kind: "Department", name: "Other" })
+    ).wait();
     const catalog = safe.connect(account(CATALOG_ADMIN)).catalog;
     for (const dataType of [...TYPES, UNAUTHORISED_TYPE]) {
       await (await catalog.define({ dataType, name: `type-${dataType}`, schemaURI: "urn:bulk", schema: {} })).wait();
