@@ -28,7 +28,9 @@ const { values } = parseArgs({
 const url = process.env.DATASAFE_RPC_URL;
 const key = process.env.DATASAFE_PRIVATE_KEY;
 if (values.deployment === undefined || values.file === undefined || url === undefined || key === undefined) {
-  console.error("usage: DATASAFE_RPC_URL=… DATASAFE_PRIVATE_KEY=… tsx scripts/import-assets.ts --deployment DIR --file FILE");
+  console.error(
+    "usage: DATASAFE_RPC_URL=… DATASAFE_PRIVATE_KEY=… tsx scripts/import-assets.ts --deployment DIR --file FILE",
+  );
   process.exit(64);
 }
 
