@@ -354,9 +354,16 @@ class ImportRun {
       }
       checked = false;
       if (pending.length > 0 && this.#suspects.size > 0) {
-        await this.#isolateRefusals(pending.filter((i) => this.#suspects.has(i)));
+        const suspects = pending.filter((i) => this.#suspects.has(i));
+        await this.#isolateRefusals(suspects);
         this.#suspects.clear();
         pending = this.#pending();
+        // Reverted rows the chain accepts one by one ran out of gas: the model was short; widen it.
+        const left = new Set(pending);
+        if (this.#gasModel !== undefined && suspects.some((i) => left.has(i))) {
+          const { base, perAsset } = this.#gasModel;
+          this.#gasModel = { base: Math.ceil(base * 1.25), perAsset: Math.ceil(perAsset * 1.25) };
+        }
       }
       this.#progress();
       if (pending.length === 0) break;

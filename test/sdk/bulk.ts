@@ -8,6 +8,7 @@ import { Interface, JsonRpcProvider, Network, Wallet, getBytes, keccak256, toUtf
 import {
   DataSafeClient,
   type Hex,
+  ImportIncompleteError,
   ImportInputError,
   ImportJournalError,
   type ImportProgress,
@@ -176,6 +177,31 @@ describe("bulk issuance (hardhat node over HTTP)", function () {
       const again = await importAssets(department, rows);
       expect(again).to.include({ issued: 0, alreadyIssued: 2_000, transactions: 0 });
       expect(await nonce()).to.equal(before);
+    });
+
+    it("stops on abort with the transactions in flight journaled, and a re-run finishes", async function () {
+      const rows = await readImportFile(writeInput(work, "abort.csv", csvOf(records(600, "abort"))), department);
+      const journal = path.join(work, "abort.journal");
+      const fromBlock = (await chain.provider.getBlockNumber()) + 1;
+      const controller = new AbortController();
+      const options = { journal, maxBatchSize: 50, maxInFlight: 2 };
+      const error = await importAssets(department, rows, {
+        ...options,
+        signal: controller.signal,
+        onProgress: (p) => p.transactions >= 2 && controller.abort(),
+      }).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(ImportIncompleteError);
+      const { reason, report, remaining } = error as ImportIncompleteError;
+      expect(reason).to.equal("aborted");
+      expect(remaining).to.be.within(1, 500);
+      expect(report.issued + remaining).to.equal(600);
+      expect(await issuedSince(fromBlock)).to.have.length(report.issued);
+
+      const finished = await importAssets(department, rows, options);
+      expect(finished).to.include({ issued: 600, alreadyIssued: 0, resumed: true, transactions: 12 });
+      const ids = await issuedSince(fromBlock);
+      expect(ids).to.have.length(600);
+      expect(new Set(ids).size).to.equal(600);
     });
 
     it("reports rows the chain refuses when the catalog changed after the file was checked", async function () {
