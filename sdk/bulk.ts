@@ -367,6 +367,7 @@ class ImportRun {
       }
       this.#progress();
       if (pending.length === 0) break;
+      if (this.#fatal !== undefined) throw new ImportIncompleteError("failed", this.#report(), { cause: this.#fatal });
       if (signal?.aborted) throw new ImportIncompleteError("aborted", this.#report(), { cause: signal.reason });
       if (round > this.#options.maxRounds) {
         throw new ImportIncompleteError("failed", this.#report(), {

@@ -6,6 +6,7 @@ import { expect } from "chai";
 import { Interface, JsonRpcProvider, Network, Wallet, getBytes, keccak256, toUtf8Bytes } from "ethers";
 
 import {
+  ContractRevertedError,
   DataSafeClient,
   type Hex,
   ImportIncompleteError,
@@ -77,7 +78,8 @@ describe("bulk issuance (hardhat node over HTTP)", function () {
   this.timeout(300_000);
 
   before(async function () {
-    this.timeout(300_000);
+    // Starting the node and deploying takes about 40 s; much longer on a machine shared with other builds.
+    this.timeout(420_000);
     work = mkdtempSync(path.join(tmpdir(), "datasafe-bulk-test-"));
     chain = await startBulkChain(processes, "test");
     department = chain.safe.connect(chain.department);
@@ -220,6 +222,32 @@ describe("bulk issuance (hardhat node over HTTP)", function () {
       } finally {
         await (await catalogAdmin.authoriseIssuer(TYPES[1], chain.department.address)).wait();
       }
+    });
+  });
+
+  describe("a department suspended mid-import", function () {
+    it("fails with the contract's reason after one round, and a re-run once reinstated finishes", async function () {
+      const rows = await readImportFile(writeInput(work, "suspended.csv", csvOf(records(20, "suspended"))), department);
+      const regulator = chain.safe.connect(chain.account(4)).members;
+      await (await regulator.suspend(chain.department.address, 1)).wait();
+      const journal = path.join(work, "suspended.journal");
+      let error: unknown;
+      try {
+        error = await importAssets(department, rows, { journal, maxBatchSize: 10 }).catch((e: unknown) => e);
+      } finally {
+        await (await regulator.reinstate(chain.department.address)).wait();
+      }
+      expect(error).to.be.instanceOf(ImportIncompleteError);
+      const incomplete = error as ImportIncompleteError;
+      expect(incomplete.reason).to.equal("failed");
+      expect(incomplete.cause).to.be.instanceOf(ContractRevertedError);
+      expect((incomplete.cause as ContractRevertedError).errorName).to.equal("MemberNotPermitted");
+      // The two batches were sent, reverted, and nothing was sent after the reason was known.
+      expect(incomplete.report).to.include({ issued: 0, transactions: 2 });
+      expect(incomplete.remaining).to.equal(20);
+
+      const finished = await importAssets(department, rows, { journal, maxBatchSize: 10 });
+      expect(finished).to.include({ issued: 20, transactions: 4, resumed: true });
     });
   });
 
