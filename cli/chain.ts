@@ -7,29 +7,14 @@ import path from "node:path";
 
 import type { ContractTransactionResponse, TransactionReceipt } from "ethers";
 
-import { DataSafeAccessManager__factory } from "../typechain-types/index.js";
 import { decodeRevert } from "../sdk/index.js";
-import { RefusedError } from "./errors.js";
+import { MANAGER_INTERFACE, RefusedError, managerRevert } from "./errors.js";
+
+export { MANAGER_INTERFACE };
 import { toJson } from "./output.js";
 
 /** The repository root (the CLI runs from its sources). */
 export const ROOT = path.resolve(import.meta.dirname, "..");
-
-export const MANAGER_INTERFACE = DataSafeAccessManager__factory.createInterface();
-
-/** Decodes an AccessManager (or AccessManaged) revert's data, if it is one. */
-export function managerRevert(data: string): { errorName: string; args: Record<string, unknown> } | undefined {
-  if (!/^0x[0-9a-f]{8}/i.test(data)) return undefined;
-  try {
-    const parsed = MANAGER_INTERFACE.parseError(data);
-    if (parsed === null) return undefined;
-    const args: Record<string, unknown> = {};
-    parsed.fragment.inputs.forEach((input, i) => (args[input.name] = parsed.args[i]));
-    return { errorName: parsed.name, args };
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Sends a transaction the SDK does not wrap and waits for it; a revert becomes a RefusedError
