@@ -165,7 +165,7 @@ describe("cli: department, auditor and verifier", function () {
   for (const [name, content, row, field, extra] of [
     ["malformed CSV", `${HEADER}\n${rows("m", 2).join("\n")}\n"0xabc,1,2\n`, 4, "record", []],
     ["unknown data type", `${HEADER}\n${rows("u", 1).join("\n")}\n${rows("u2", 1, 99)[0]}\n`, 3, "dataType", []],
-    ["invalid address", `${HEADER}\n${rows("a", 1)[0].replace(/,$/, "0xnot-an-address")}\n`, 2, "issuer", []],
+    ["invalid address", `${HEADER}\n${`${rows("a", 1)[0]}0xnot-an-address`}\n`, 2, "issuer", []],
     ["duplicate rows", `${HEADER}\n${rows("d", 2).join("\n")}\n${rows("d", 1)[0]}\n`, 4, "contentCommitment", []],
     ["oversized batch", `${HEADER}\n${rows("o", 6).join("\n")}\n`, 0, "file", ["--max-rows", "5"]],
   ] as const) {
@@ -189,7 +189,15 @@ describe("cli: department, auditor and verifier", function () {
     const commitment = keccakText("verify-record");
     const file = h.file(
       "one.jsonl",
-      `${JSON.stringify({ subjectId: subject, dataType: 1, contentCommitment: commitment })}\n`,
+      `${JSON.stringify({
+        subjectId: subject,
+        dataType: 1,
+        contentCommitment: commitment,
+        // sdk/bulk-input.ts refuses absent optional keys for now (zod: "expected nonoptional"); blank ones pass.
+        payloadPointer: "",
+        validUntil: "",
+        issuer: "",
+      })}\n`,
     );
     expect((await h.run([...dept, "department", "issue", "--from", file, "--json"])).code).to.equal(0);
     const assetId = assetIdOf({ issuer: department, subjectId: subject, dataType: 1, contentCommitment: commitment });

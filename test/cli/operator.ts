@@ -419,6 +419,40 @@ describe("cli: keys and operator", function () {
     expect(await core.recoveryDelay()).to.equal(7200n);
   });
 
+  it("operator besu generate writes the network files with the generator's options, and exits 2 when the generator refuses", async () => {
+    const members = h.file("besu-members.json", JSON.stringify({ deployer: h.account(0).address, organisations: [] }));
+    const params = path.join(ROOT, "deploy", "parameters", "localBesu.json");
+    const out = path.join(h.dir, "besu-network");
+    const refused = await h.run([
+      "operator",
+      "besu",
+      "generate",
+      "--parameters",
+      params,
+      "--members",
+      members,
+      "--out",
+      out,
+    ]);
+    expect(refused.code).to.equal(2);
+    expect(refused.stderr).to.match(/Hardhat development account #0, whose private key is public/);
+    const generated = await h.run([
+      "operator",
+      "besu",
+      "generate",
+      "--parameters",
+      params,
+      "--members",
+      members,
+      "--out",
+      out,
+      "--dev",
+    ]);
+    expect(generated.code).to.equal(0, generated.stderr);
+    const genesis = JSON.parse(readFileSync(path.join(out, "genesis.json"), "utf8"));
+    expect(genesis.config.chainId).to.equal(1337);
+  });
+
   it("a config file is validated naming the field; an unreachable node exits 4", async () => {
     const bad = h.file("bad-config.yaml", "rpcUrl: ftp://example\n");
     const invalid = await h.run([
