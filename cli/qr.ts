@@ -11,11 +11,16 @@
  */
 import { readFile, writeFile } from "node:fs/promises";
 
-import jsQR from "jsqr";
+import jsQRModule from "jsqr";
 import pngjs from "pngjs";
 import QRCode from "qrcode";
 
 import { DataSafeError, InvalidInputError } from "../sdk/errors.js";
+
+// jsqr is CommonJS with an ES-style `default` in its types: under Node's ESM the import is the
+// module object whose `default` is the function (and, bundled, the function itself).
+type Decode = typeof jsQRModule.default;
+const jsQR: Decode = (jsQRModule as unknown as { default?: Decode }).default ?? (jsQRModule as unknown as Decode);
 
 /** Error correction of every code written: M. */
 export const QR_ERROR_CORRECTION = "M";
