@@ -1,0 +1,5 @@
+import type { Command } from "commander";
+
+import type { Runtime } from "../runtime.js";
+
+export function register(_program: Command, _runtime: Runtime): void {}
