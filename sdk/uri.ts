@@ -158,7 +158,7 @@ export function parseApproveUri(uri: string): ApproveUri {
   if (fields === 0n && q.f !== undefined) throw new UriFormatError("f", "is 0: omit it for the whole record");
   if ((q.f === undefined) !== (q.fn === undefined)) {
     throw new UriFormatError(
-      q.f === undefined ? "fn" : "f",
+      q.fn === undefined ? "fn" : "f",
       "f and fn go together (the mask and the names it selects)",
     );
   }
