@@ -37,6 +37,11 @@ export const CONFIG_SCHEMA = z.strictObject({
   keystore: z.string().min(1).optional(),
   /** A file holding the keystore's password, relative to the config file. */
   passwordFile: z.string().min(1).optional(),
+  /**
+   * Legacy gas price of every transaction, in wei, as a decimal string: "0" on a private network
+   * whose gas is free (Besu with min-gas-price 0, `hardhat node --network besuLike`). Default: the node's fee data.
+   */
+  gasPrice: z.string().regex(/^\d+$/, "expected a decimal number of wei").optional(),
   /** The delivery gateway's base URL. */
   gatewayUrl: url.optional(),
 });

@@ -6,11 +6,16 @@
 import { CommanderError } from "commander";
 import { ZodError } from "zod";
 
+import { DataSafeAccessManager__factory } from "../typechain-types/index.js";
+
 import {
   ContractRevertedError,
   DataSafeError,
   DeploymentRecordError,
   DomainMismatchError,
+  ImportIncompleteError,
+  ImportInputError,
+  ImportJournalError,
   InvalidInputError,
   SignerRequiredError,
   UnknownRevertError,
@@ -100,6 +105,9 @@ export interface Classified {
   /** A contract revert's error name and arguments. */
   revert?: { errorName: string; args: Record<string, unknown> };
   problems?: CliError["problems"];
+  /** An interrupted import's report so far. */
+  report?: unknown;
+  remaining?: number;
 }
 
 const EXIT_OF: Record<ErrorKind, ExitCode> = { BadInput: EXIT.badInput, Refused: EXIT.refused, Failure: EXIT.failure };
@@ -125,13 +133,40 @@ export function classify(error: unknown): Classified {
     const field = issue?.path.join(".") ?? "";
     return of("BadInput", "ValidationError", `${field === "" ? "" : `${field}: `}${issue?.message}`, { field });
   }
+  if (error instanceof ImportInputError) {
+    const problems = error.issues.map((issue) => ({
+      message: `${error.source} row ${issue.row}: ${issue.field}: ${issue.message}`,
+      location: { file: error.source, row: issue.row, field: issue.field },
+    }));
+    const first = problems[0];
+    return {
+      ...of(
+        "BadInput",
+        error.name,
+        `${first?.message ?? error.shortMessage} (${error.shortMessage}; nothing was sent)`,
+        first?.location,
+      ),
+      problems,
+    };
+  }
+  if (error instanceof ImportJournalError) return of("BadInput", error.name, error.shortMessage, { file: error.path });
+  if (error instanceof ImportIncompleteError) {
+    return { ...of("Failure", error.name, error.shortMessage), report: error.report, remaining: error.remaining };
+  }
   if (error instanceof ContractRevertedError) {
     return {
       ...of("Refused", error.name, error.shortMessage),
       revert: { errorName: error.errorName, args: { ...(error.args as Record<string, unknown>) } },
     };
   }
-  if (error instanceof UnknownRevertError) return of("Refused", error.name, error.shortMessage);
+  if (error instanceof UnknownRevertError) {
+    const manager = managerRevert(error.data);
+    if (manager === undefined) return of("Refused", error.name, error.shortMessage);
+    return {
+      ...of("Refused", "ContractRevertedError", `${error.action} reverted with ${manager.errorName}`),
+      revert: manager,
+    };
+  }
   if (error instanceof InvalidInputError) return of("BadInput", error.name, error.shortMessage, { field: error.field });
   if (error instanceof DeploymentRecordError) {
     return of("BadInput", error.name, error.shortMessage, { file: error.path });
@@ -153,4 +188,21 @@ export function classify(error: unknown): Classified {
     error instanceof Error ? error.name : "Error",
     error instanceof Error ? error.message : String(error),
   );
+}
+
+/** The AccessManager's ABI: governance calls and its reverts, which the SDK's ABIs do not hold. */
+export const MANAGER_INTERFACE = DataSafeAccessManager__factory.createInterface();
+
+/** Decodes an AccessManager (or AccessManaged) revert's data, if it is one. */
+export function managerRevert(data: string): { errorName: string; args: Record<string, unknown> } | undefined {
+  if (!/^0x[0-9a-f]{8}/i.test(data)) return undefined;
+  try {
+    const parsed = MANAGER_INTERFACE.parseError(data);
+    if (parsed === null) return undefined;
+    const args: Record<string, unknown> = {};
+    parsed.fragment.inputs.forEach((input, i) => (args[input.name] = parsed.args[i]));
+    return { errorName: parsed.name, args };
+  } catch {
+    return undefined;
+  }
 }

@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 
 import type { Command } from "commander";
-import { JsonRpcProvider, Network, type Wallet } from "ethers";
+import { FeeData, JsonRpcProvider, Network, type Wallet } from "ethers";
 
 import { DataSafeClient } from "../sdk/index.js";
 import { type ConfigFile, readConfig } from "./config.js";
@@ -21,8 +21,12 @@ export interface GlobalOptions {
   rpc?: string;
   keystore?: string;
   passwordFile?: string;
+  gasPrice?: string;
   json?: boolean;
 }
+
+/** The environment variable naming a config file when --config is not given. */
+export const CONFIG_ENV = "DATASAFE_CONFIG";
 
 /** The local node's URL when neither --rpc nor the config names one (`hardhat node`, a Besu dev node). */
 export const DEFAULT_RPC_URL = "http://127.0.0.1:8545";
@@ -35,6 +39,7 @@ export function addGlobalOptions(program: Command): Command {
     .option("--rpc <url>", `JSON-RPC URL of a node (default: ${DEFAULT_RPC_URL})`)
     .option("--keystore <file>", "encrypted JSON keystore of the account that signs")
     .option("--password-file <file>", "file holding the keystore password (or set DATASAFE_KEYSTORE_PASSWORD)")
+    .option("--gas-price <wei>", 'legacy gas price of every transaction ("0" on a free-gas private network)')
     .option("--json", "print one JSON document on stdout instead of text");
 }
 
@@ -66,10 +71,20 @@ export class Runtime {
     return this.options.json === true;
   }
 
-  /** The config file's content, or `{}` without --config. */
+  /** The config file's content (--config, else $DATASAFE_CONFIG), or `{}` without one. */
   config(): Promise<ConfigFile> {
-    this.#config ??= this.options.config === undefined ? Promise.resolve({}) : readConfig(this.options.config);
+    const file = this.options.config ?? (process.env[CONFIG_ENV] || undefined);
+    this.#config ??= file === undefined ? Promise.resolve({}) : readConfig(file);
     return this.#config;
+  }
+
+  /** The fixed gas price (--gas-price, the config's), if any. */
+  async gasPrice(): Promise<bigint | undefined> {
+    const value = this.options.gasPrice ?? (await this.config()).gasPrice;
+    if (value === undefined) return undefined;
+    if (!/^\d+$/.test(value))
+      throw new BadInputError(`expected a decimal number of wei, got ${value}`, { field: "--gas-price" });
+    return BigInt(value);
   }
 
   /** The RPC URL: --rpc, the config's rpcUrl, or the local default. */
@@ -108,7 +123,7 @@ export class Runtime {
           field: "config.chainId",
         });
       }
-      this.#created = new JsonRpcProvider(url, Network.from(chainId), { staticNetwork: true, batchMaxCount: 50 });
+      this.#created = new CliProvider(url, Network.from(chainId), await this.gasPrice());
       return this.#created;
     })();
     return this.#provider;
@@ -205,6 +220,20 @@ export class Runtime {
   /** Releases the provider (its polling timers would keep the process alive). */
   close(): void {
     this.#created?.destroy();
+  }
+}
+
+/** A provider on one chain, with a fixed legacy gas price when the network's gas is free. */
+class CliProvider extends JsonRpcProvider {
+  readonly #gasPrice: bigint | undefined;
+
+  constructor(url: string, network: Network, gasPrice: bigint | undefined) {
+    super(url, network, { staticNetwork: true, batchMaxCount: 50 });
+    this.#gasPrice = gasPrice;
+  }
+
+  override async getFeeData(): Promise<FeeData> {
+    return this.#gasPrice === undefined ? super.getFeeData() : new FeeData(this.#gasPrice, null, null);
   }
 }
 

@@ -54,6 +54,34 @@ export {
   type UsageRecord,
 } from "./events.js";
 
+export {
+  IMPORT_COLUMNS,
+  IMPORT_LIMITS,
+  ImportInputError,
+  REQUIRED_IMPORT_COLUMNS,
+  formatOf,
+  parseImportText,
+  readImportFile,
+  type ImportColumn,
+  type ImportFormat,
+  type ImportIssue,
+  type ImportRow,
+  type ParseImportOptions,
+  type ReadImportOptions,
+} from "./bulk-input.js";
+export {
+  DEFAULT_MAX_CALLDATA_BYTES,
+  DEFAULT_MAX_GAS_PER_TRANSACTION,
+  ImportIncompleteError,
+  ImportJournalError,
+  importAssets,
+  issueAssetsCalldata,
+  type ImportOptions,
+  type ImportProgress,
+  type ImportReport,
+  type RefusedRow,
+} from "./bulk.js";
+
 export { Delivery, type DeliveredRelease, type DeliverySigner, type DeliveryVerification } from "./delivery.js";
 export {
   DELIVERY_PROBLEMS,
