@@ -38,6 +38,24 @@ export function register(program: Command, runtime: Runtime): void {
     .description("a holder's safe-box app: assets, requests, approve by QR, grants, usage, key hand-over and recovery");
 
   holder
+    .command("register")
+    .description("register a holder's subject id with its controller key (caller: an identity authority)")
+    .requiredOption(...SUBJECT, bytes32("--subject"))
+    .requiredOption(
+      "--controller <address>",
+      "the key that acts for the holder (its phone wallet)",
+      address("--controller"),
+    )
+    .action(async (options: { subject: string; controller: string }) => {
+      const client = await runtime.client(true);
+      const { subjectId, receipt } = await (await client.subjects.register(options.subject, options.controller)).wait();
+      runtime.emit(
+        { subjectId, controller: options.controller, transactionHash: receipt.hash },
+        `Subject ${subjectId} registered, controlled by ${options.controller}.`,
+      );
+    });
+
+  holder
     .command("assets")
     .description("the holder's assets (its digital safe), oldest first")
     .requiredOption(...SUBJECT, bytes32("--subject"))
