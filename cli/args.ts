@@ -2,7 +2,6 @@
  * Parsers for command-line values: each rejects bad input with a BadInputError naming the option,
  * before anything is read from or sent to the chain.
  */
-import { InvalidArgumentError } from "commander";
 import { getAddress, isAddress, isHexString } from "ethers";
 
 import { BadInputError } from "./errors.js";
@@ -42,13 +41,4 @@ export function oneOf<T extends string>(field: string, choices: readonly T[]): (
     }
     return value as T;
   };
-}
-
-/**
- * Commander calls option parsers inside its own error handling; rethrowing as its
- * InvalidArgumentError would lose the field, so parsers throw BadInputError, and this wrapper is
- * only for the rare parser that must produce commander's usage text.
- */
-export function usage(message: string): never {
-  throw new InvalidArgumentError(message);
 }
