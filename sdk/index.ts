@@ -101,6 +101,35 @@ export {
 } from "./delivery-protocol.js";
 export * from "./delivery-errors.js";
 
+export {
+  URI_SCHEME,
+  URI_VERSION,
+  UriFormatError,
+  approvalUri,
+  approveUri,
+  parseApprovalUri,
+  parseApproveUri,
+  parseUri,
+  parseVerifyUri,
+  verifyUri,
+  type ApprovalUri,
+  type ApproveUri,
+  type DataSafeUri,
+  type ShownRequest,
+  type VerifyUri,
+} from "./uri.js";
+export {
+  RequestNotApprovableError,
+  UriMismatchError,
+  checkApproveUri,
+  findRequest,
+  relayApprovalUri,
+  signApproveUri,
+  type CheckOptions,
+  type CheckedRequest,
+  type SchemaSource,
+  type ShownTarget,
+} from "./scan.js";
 export { PendingTransaction, type Mined } from "./transaction.js";
 
 export {
