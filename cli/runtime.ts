@@ -228,7 +228,8 @@ class CliProvider extends JsonRpcProvider {
   readonly #gasPrice: bigint | undefined;
 
   constructor(url: string, network: Network, gasPrice: bigint | undefined) {
-    super(url, network, { staticNetwork: true, batchMaxCount: 50 });
+    // No cache: a command sends transactions one after another and must read each new nonce.
+    super(url, network, { staticNetwork: true, batchMaxCount: 50, cacheTimeout: -1 });
     this.#gasPrice = gasPrice;
   }
 
