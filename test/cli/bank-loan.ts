@@ -147,7 +147,10 @@ describe("cli: the bank-loan story with datasafe commands", function () {
     await ok(["holder", "register", "--subject", subjectId, "--controller", accounts.phone], "authority");
     const { commitment } = commitRecord({ accountNumber: "TEST-HF-9", balance: 86_400, paidUntil: "2026-11" });
     const rows = path.join(dir, "fund.csv");
-    writeFileSync(rows, `subjectId,dataType,contentCommitment\n${subjectId},8,${commitment}\n`);
+    writeFileSync(
+      rows,
+      `subjectId,dataType,contentCommitment,payloadPointer,validUntil,issuer\n${subjectId},8,${commitment},,,\n`,
+    );
     expect(await ok(["department", "issue", "--from", rows, "--no-progress"], "department")).to.deep.include({
       issued: 1,
       total: 1,
@@ -198,14 +201,14 @@ describe("cli: the bank-loan story with datasafe commands", function () {
 
     // The holder's phone scans the PNG, checks it against the chain, shows it and signs; it has no funds.
     const approvalPng = path.join(dir, "approval.png");
-    const approveRun = await datasafe(
-      ["holder", "approve", "--qr", requestPng, "--png", approvalPng, "--json"],
-      "phone",
-    );
+    const approveRun = await datasafe(["holder", "approve", "--qr", requestPng, "--png", approvalPng], "phone");
     expect(approveRun.code, approveRun.stderr).to.equal(0);
-    expect(approveRun.stderr).to.include(BANK_NAME).and.to.include("accountNumber, balance");
-    const approved = approveRun.json();
-    expect(approved).to.deep.include({ requestId: requested.requestId, relayed: false, consumerName: BANK_NAME });
+    // What the person reads before signing, every line from the chain.
+    expect(approveRun.stderr).to.include(`${BANK_NAME} (${accounts.bank}) asks for:`);
+    expect(approveRun.stderr).to.include("personal-housing-fund (type 8) issued by 住房公积金管理中心");
+    expect(approveRun.stderr).to.include("fields:   accountNumber, balance");
+    expect(approveRun.stderr).to.include("for:      30 day(s) from approval, 2 read(s) per record");
+    expect(approveRun.stdout).to.match(/Signed\. Show this to the counter .*: datasafe:1\/approval\?/);
     expect(await node.provider.getBalance(accounts.phone)).to.equal(0n);
 
     // The bank scans the approval back and relays it: one grant, with the request's content.
