@@ -18,6 +18,7 @@ import {
   ImportJournalError,
   InvalidInputError,
   SignerRequiredError,
+  UriFormatError,
   UnknownRevertError,
 } from "../sdk/index.js";
 
@@ -167,6 +168,7 @@ export function classify(error: unknown): Classified {
       revert: manager,
     };
   }
+  if (error instanceof UriFormatError) return of("BadInput", error.name, error.shortMessage, { field: error.part });
   if (error instanceof InvalidInputError) return of("BadInput", error.name, error.shortMessage, { field: error.field });
   if (error instanceof DeploymentRecordError) {
     return of("BadInput", error.name, error.shortMessage, { file: error.path });

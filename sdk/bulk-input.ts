@@ -2,12 +2,11 @@ import { open } from "node:fs/promises";
 import path from "node:path";
 
 import { type CsvError, parse as parseCsv } from "csv-parse/sync";
-import { getAddress, isAddress } from "ethers";
+import { getAddress, isAddress, keccak256 } from "ethers";
 import { z } from "zod";
 
 import type { DataSafeClient } from "./client.js";
 import { DataSafeError } from "./errors.js";
-import { assetIdOf } from "./ids.js";
 import type { Address, Hex } from "./types.js";
 
 /*
@@ -200,8 +199,9 @@ const hex32 = z
   .regex(/^0x[0-9a-fA-F]{64}$/, "expected 32 bytes as 0x followed by 64 hex digits")
   .transform((v) => v.toLowerCase());
 const nonZeroHex32 = hex32.refine((v) => v !== ZERO_32, "must not be zero");
-/** An empty CSV cell or an absent JSON key: the field's default. */
-const blank = z.union([z.undefined(), z.null(), z.literal("")]);
+/** An optional field: an empty CSV cell or a JSON null means the default, as an absent key does. */
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (v === "" || v === null ? undefined : v), schema.optional());
 /** A decimal unsigned integer of `bits` bits, given as a JSON number or a string of digits. */
 const uintOf = (bits: number) =>
   z
@@ -217,16 +217,15 @@ const recordSchema = z.strictObject({
   subjectId: nonZeroHex32,
   dataType: uintOf(32).refine((v) => v > 0, "expected a type id above 0"),
   contentCommitment: nonZeroHex32,
-  payloadPointer: z.union([blank.transform(() => ZERO_32), hex32]),
-  validUntil: z.union([blank.transform(() => 0), uintOf(40)]),
-  issuer: z.union([
-    blank.transform(() => undefined),
+  payloadPointer: optional(hex32).transform((v) => v ?? ZERO_32),
+  validUntil: optional(uintOf(40)).transform((v) => v ?? 0),
+  issuer: optional(
     z
       .string()
       .trim()
       .refine((v) => isAddress(v), "expected an address (0x followed by 40 hex digits, checksum if mixed case)")
       .transform((v) => getAddress(v)),
-  ]),
+  ),
 });
 
 interface RawRecord {
@@ -238,6 +237,7 @@ function checkText(text: string, options: ParseImportOptions): { rows: ImportRow
   const maxRows = options.maxRows ?? IMPORT_LIMITS.maxRows;
   const issuer = getAddress(options.issuer);
   const now = options.now ?? Math.floor(Date.now() / 1000);
+  const issuerWord = issuer.slice(2).toLowerCase().padStart(64, "0");
   const issues: ImportIssue[] = [];
   const records = options.format === "csv" ? csvRecords(text, issues) : jsonlRecords(text, issues);
   if (records.length === 0 && issues.length === 0) issues.push({ row: 0, field: "file", message: "has no rows" });
@@ -276,12 +276,10 @@ function checkText(text: string, options: ParseImportOptions): { rows: ImportRow
       issues.push({ row, field: "validUntil", message: `${record.validUntil} is in the past (now ${now})` });
       bad = true;
     }
-    const assetId = assetIdOf({
-      issuer,
-      subjectId: record.subjectId,
-      dataType: record.dataType,
-      contentCommitment: record.contentCommitment,
-    });
+    // assetIdOf's hash, without the ABI coder (ten times faster on large files): four static words.
+    const assetId = keccak256(
+      `0x${issuerWord}${record.subjectId.slice(2)}${record.dataType.toString(16).padStart(64, "0")}${record.contentCommitment.slice(2)}`,
+    );
     const first = firstRowOf.get(assetId);
     if (first !== undefined) {
       issues.push({

@@ -5,8 +5,11 @@
  */
 import type { Command } from "commander";
 
+import { getAddress } from "ethers";
+
+import { type AssetKey, type DataSafeClient, URI_SCHEME, assetIdOf, parseVerifyUri } from "../../sdk/index.js";
 import { bytes32 } from "../args.js";
-import { RefusedError } from "../errors.js";
+import { BadInputError, RefusedError } from "../errors.js";
 import { fields } from "../output.js";
 import type { Runtime } from "../runtime.js";
 
@@ -15,11 +18,15 @@ export function register(program: Command, runtime: Runtime): void {
   verifier
     .command("verify")
     .description("is this asset valid now? (exit 0 valid, 3 not)")
-    .argument("<asset>", "the asset id (0x…, 32 bytes)")
+    .argument("<asset>", "the asset id (0x…, 32 bytes) or a scanned datasafe:1/verify?… URI")
     .action(async (asset: string) => {
-      const assetId = bytes32("asset")(asset);
       const client = await runtime.client(false);
-      const [record, valid] = await Promise.all([client.assets.get(assetId), client.assets.isValid(assetId)]);
+      const { assetId, key } = await assetOf(asset, client);
+      // With the key (a URI that carries it), verifyAsset also proves issuer, holder and content match the id.
+      const [record, valid] = await Promise.all([
+        client.assets.get(assetId),
+        key === undefined ? client.assets.isValid(assetId) : client.assets.verify(key).then((v) => v.valid),
+      ]);
       const core = client.contracts.dataSafe;
       const [issued] =
         record.status === "None" ? [] : await core.queryFilter(core.filters.AssetIssued(assetId), client.fromBlock);
@@ -31,6 +38,7 @@ export function register(program: Command, runtime: Runtime): void {
       const result = {
         assetId,
         valid,
+        checkedKey: key !== undefined,
         status: record.status,
         dataType: record.dataType,
         dataTypeName: typeName,
@@ -50,4 +58,20 @@ export function register(program: Command, runtime: Runtime): void {
         );
       }
     });
+}
+
+/** The asset id (and key, if the URI carries it) of an id or a `datasafe:` verify URI for this deployment. */
+async function assetOf(asset: string, client: DataSafeClient): Promise<{ assetId: string; key?: AssetKey }> {
+  if (!asset.startsWith(`${URI_SCHEME}:`)) return { assetId: bytes32("asset")(asset) };
+  const uri = parseVerifyUri(asset);
+  const provider = client.runner.provider;
+  const chainId = provider === null || provider === undefined ? undefined : (await provider.getNetwork()).chainId;
+  if (chainId !== undefined && uri.chainId !== chainId) {
+    throw new BadInputError(`the URI is for chain ${uri.chainId}, the node serves ${chainId}`, { field: "asset" });
+  }
+  if (getAddress(uri.dataSafe) !== getAddress(client.address)) {
+    throw new BadInputError(`the URI names the deployment ${uri.dataSafe}, not ${client.address}`, { field: "asset" });
+  }
+  if (uri.key !== undefined) return { assetId: assetIdOf(uri.key), key: uri.key };
+  return { assetId: uri.assetId as string };
 }

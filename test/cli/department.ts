@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { expect } from "chai";
 import { id as keccakText } from "ethers";
 
-import { DataSafeClient, assetIdOf } from "../../sdk/index.js";
+import { DataSafeClient, assetIdOf, verifyUri } from "../../sdk/index.js";
 import { DataSafe__factory } from "../../typechain-types/index.js";
 import { stop, waitFor } from "../helpers/processes.js";
 import { ACCOUNT, CliHarness } from "./harness.js";
@@ -211,6 +211,27 @@ describe("cli: department, auditor and verifier", function () {
       issuerName: "Public Security Bureau",
       dataTypeName: "household-register",
     });
+
+    // The QR a holder shows: a datasafe: verify URI with the asset's key, checked against this deployment.
+    const key = { issuer: department, subjectId: subject, dataType: 1, contentCommitment: commitment };
+    const scanned = await h.run([
+      ...h.chain,
+      "verifier",
+      "verify",
+      verifyUri({ chainId: 1337n, dataSafe: safe.address, key }),
+      "--json",
+    ]);
+    expect(scanned.code).to.equal(0, scanned.stderr);
+    expect(scanned.json).to.include({ assetId, valid: true, checkedKey: true });
+    const elsewhere = await h.run([
+      ...h.chain,
+      "verifier",
+      "verify",
+      verifyUri({ chainId: 1337n, dataSafe: department, key }),
+      "--json",
+    ]);
+    expect(elsewhere.code).to.equal(2);
+    expect(elsewhere.error.message).to.match(/names the deployment/);
 
     const next = keccakText("verify-record-v2");
     const superseded = await h.run([
