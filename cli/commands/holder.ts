@@ -120,7 +120,8 @@ export function register(program: Command, runtime: Runtime): void {
         const checked = await checkApproveUri(client, scanned, { schemas: await schemaSource(options.schemas) }).catch(
           (e) => Promise.reject(asCliError(e, field)),
         );
-        runtime.note(`${describeRequest(checked)}\nSigning the approval as ${wallet.address}.`);
+        // With --json the request is in the output; without, the person reads it before the signature.
+        if (!runtime.json) runtime.note(`${describeRequest(checked)}\nSigning the approval as ${wallet.address}.`);
         const { authorization, uri } = await signApproveUri(client, wallet, checked).catch((e) =>
           Promise.reject(asCliError(e, field)),
         );
