@@ -408,10 +408,9 @@ export const EXPORT_COLUMNS = {
     "outcomeReference",
     "outcomeBlock",
   ],
-  /** One row per `GrantIssued` (a grant version) in the range. */
+  /** One row per `GrantIssued` (a grant version) in the range; `reads` and `revokedAt` as of `toBlock`. */
   grants: [
     "blockNumber",
-    "logIndex",
     "txHash",
     "timestamp",
     "grantId",
@@ -426,12 +425,11 @@ export const EXPORT_COLUMNS = {
     "expiresAt",
     "requestId",
     "reads",
-    "revokedBlock",
+    "revokedAt",
   ],
-  /** One row per `AccessRequested` in the range. */
+  /** One row per `AccessRequested` in the range; `decision` as of `toBlock`. */
   requests: [
     "blockNumber",
-    "logIndex",
     "txHash",
     "timestamp",
     "requestId",
