@@ -105,13 +105,13 @@ const READ_COLUMNS = sql`a.access_id, a.grant_id, a.grant_version, a.subject_id,
 
 function readItem(row: Row): ReadItem {
   return {
-    accessId: row.access_id as `0x${string}`,
-    grantId: row.grant_id as `0x${string}`,
+    accessId: row.access_id,
+    grantId: row.grant_id,
     grantVersion: num(row.grant_version),
-    subjectId: row.subject_id as `0x${string}`,
+    subjectId: row.subject_id,
     consumer: checksum(row.consumer),
     consumerName: str(row.consumer_name),
-    assetId: row.asset_id as `0x${string}`,
+    assetId: row.asset_id,
     dataType: num(row.data_type ?? 0),
     dataTypeName: str(row.data_type_name),
     issuer: checksum(row.issuer),
@@ -121,7 +121,7 @@ function readItem(row: Row): ReadItem {
     maxReads: num(row.max_reads),
     blockNumber: num(row.block_number),
     timestamp: num(row.timestamp),
-    txHash: row.tx_hash as `0x${string}`,
+    txHash: row.tx_hash,
     outcome: numOrNull(row.outcome),
     outcomeAt: numOrNull(row.outcome_at),
   };
@@ -170,12 +170,12 @@ const GRANT_STATUS = (now: number) => sql`CASE
 
 function grantItem(row: Row): GrantItem {
   return {
-    grantId: row.grant_id as `0x${string}`,
+    grantId: row.grant_id,
     version: num(row.version),
-    subjectId: row.subject_id as `0x${string}`,
+    subjectId: row.subject_id,
     consumer: checksum(row.consumer),
     scope: row.scope as "asset" | "dataType",
-    target: row.target as `0x${string}`,
+    target: row.target,
     purpose: num(row.purpose),
     fields: str(row.fields),
     maxReads: num(row.max_reads),
@@ -183,7 +183,7 @@ function grantItem(row: Row): GrantItem {
     expiresAt: num(row.expires_at),
     requestedDuration: numOrNull(row.requested_duration),
     grantedDuration: num(row.granted_duration),
-    requestId: (row.request_id as `0x${string}` | null) ?? null,
+    requestId: row.request_id ?? null,
     issuedAt: num(row.issued_at),
     revokedAt: numOrNull(row.revoked_at),
     status: row.grant_status as GrantStatus,
@@ -223,12 +223,12 @@ export interface RequestFilter {
 function requestItem(row: Row): RequestItem {
   const status = row.status as string;
   return {
-    requestId: row.request_id as `0x${string}`,
-    subjectId: row.subject_id as `0x${string}`,
+    requestId: row.request_id,
+    subjectId: row.subject_id,
     consumer: checksum(row.consumer),
     consumerName: str(row.consumer_name),
     scope: row.scope as "asset" | "dataType",
-    targets: row.targets as `0x${string}`[],
+    targets: row.targets as string[],
     fields: str(row.fields),
     purpose: num(row.purpose),
     grantDuration: num(row.grant_duration),
@@ -272,7 +272,7 @@ function governanceItem(row: Row): GovernanceItem & { contract: string; logIndex
     blockNumber: num(row.block_number),
     logIndex: num(row.log_index),
     timestamp: num(row.timestamp),
-    txHash: row.tx_hash as `0x${string}`,
+    txHash: row.tx_hash,
   };
 }
 
@@ -300,7 +300,7 @@ function alertItem(row: Row): AlertItem & { kind: string; count: number } {
     severity: str(row.severity),
     summary: str(row.summary),
     consumer: row.consumer === null ? null : checksum(row.consumer),
-    subjectId: (row.subject_id as `0x${string}` | null) ?? null,
+    subjectId: row.subject_id ?? null,
     blockNumber: num(row.block_number),
     timestamp: num(row.timestamp),
     count: num(row.count),
@@ -397,18 +397,18 @@ export async function search(run: Run, q: string): Promise<SearchResult | undefi
   const [read] = await run(sql`
     SELECT ${READ_COLUMNS} FROM access a LEFT JOIN member m ON m.account = a.consumer
     LEFT JOIN data_type t ON t.id = a.data_type WHERE a.access_id = ${q}`);
-  if (read !== undefined) return { kind: "read", id: q as `0x${string}`, read: readItem(read) };
+  if (read !== undefined) return { kind: "read", id: q, read: readItem(read) };
   const [grant] = await run(
     sql`SELECT g.*, ${GRANT_STATUS(0)} AS grant_status FROM consent_grant g WHERE g.grant_id = ${q}`,
   );
-  if (grant !== undefined) return { kind: "grant", id: q as `0x${string}`, grant: grantItem(grant) };
+  if (grant !== undefined) return { kind: "grant", id: q, grant: grantItem(grant) };
   const [asset] = await run(sql`SELECT * FROM asset WHERE asset_id = ${q}`);
   if (asset !== undefined) {
     const [{ n }] = await run(sql`SELECT COUNT(*) AS n FROM access WHERE asset_id = ${q}`);
     return {
       kind: "asset",
-      id: q as `0x${string}`,
-      subjectId: asset.subject_id as `0x${string}`,
+      id: q,
+      subjectId: asset.subject_id,
       issuer: checksum(asset.issuer),
       dataType: num(asset.data_type),
       reads: num(n),
@@ -419,7 +419,7 @@ export async function search(run: Run, q: string): Promise<SearchResult | undefi
            (SELECT COUNT(*) FROM consent_grant WHERE subject_id = ${q}) AS grants,
            EXISTS (SELECT 1 FROM subject WHERE subject_id = ${q}) AS known`);
   if (holder.known === true || num(holder.reads) > 0) {
-    return { kind: "holder", id: q as `0x${string}`, reads: num(holder.reads), grants: num(holder.grants) };
+    return { kind: "holder", id: q, reads: num(holder.reads), grants: num(holder.grants) };
   }
   return undefined;
 }
