@@ -9,13 +9,12 @@ import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 
 import { db, publicClients } from "ponder:api";
-import type { SQL } from "ponder";
 
 import { alertRulesPath, chainSettings, suiteAddresses } from "../../settings.js";
 import { loadAlertRules } from "../alerts-rules.js";
 import { createSupervisionApp } from "./app.js";
 import { Auth, authChainOf } from "./auth.js";
-import type { Row } from "./queries.js";
+import type { Row, SQL } from "./queries.js";
 
 const chain = chainSettings();
 const suite = suiteAddresses();

@@ -1,4 +1,4 @@
-import { type SQL, sql } from "ponder";
+import { sql } from "ponder";
 import { getAddress } from "viem";
 
 import type {
@@ -24,6 +24,8 @@ import type {
  * index each query needs is visible in its text, and `EXPLAIN` in the tests checks it is used.
  */
 
+/** A query: what drizzle's `sql` tag (re-exported by Ponder) makes. */
+export type SQL = ReturnType<typeof sql>;
 export type Row = Record<string, unknown>;
 /** Runs a query on the API's read-only handle. */
 export type Run = (query: SQL) => Promise<Row[]>;
