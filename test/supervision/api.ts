@@ -363,6 +363,25 @@ describe("supervision API over HTTP (PGlite)", function () {
     });
   });
 
+  describe("latency", () => {
+    it("answers trail and statistics queries (timings printed, not asserted)", async () => {
+      const time = async (call: () => Promise<unknown>) => {
+        const samples: number[] = [];
+        for (let i = 0; i < 100; i++) {
+          const started = performance.now();
+          await call();
+          samples.push(performance.now() - started);
+        }
+        samples.sort((x, y) => x - y);
+        return { p50: samples[49].toFixed(1), p99: samples[98].toFixed(1) };
+      };
+      const subjectId = traffic.holders[0].subjectId;
+      const trail = await time(() => regulator.trail(subjectId));
+      const stats = await time(() => regulator.stats({ by: "consumer" }));
+      console.log(`      trail p50 ${trail.p50} ms p99 ${trail.p99} ms; stats p50 ${stats.p50} ms p99 ${stats.p99} ms`);
+    });
+  });
+
   describe("parameters", () => {
     it("names the malformed parameter (400 invalid-parameter)", async () => {
       const limit = await refusal(regulator.reads({ limit: 0 }), InvalidParameterError);

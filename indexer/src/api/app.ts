@@ -217,7 +217,7 @@ export function createSupervisionApp(deps: ApiDependencies): Hono<Env> {
     if (!/^0x([0-9a-f]{40}|[0-9a-f]{64})$/.test(needle)) {
       throw invalidParameter("q", "expected a subject, asset, grant or access id (32 bytes) or an address");
     }
-    const found = await q.search(run, needle);
+    const found = await q.search(run, needle, (await q.indexedHead(run)).timestamp);
     if (found === undefined) throw new Refusal("no-match", `nothing indexed is ${text}`);
     return c.json(found);
   });
@@ -250,6 +250,7 @@ export function createSupervisionApp(deps: ApiDependencies): Hono<Env> {
     c.header("X-Datasafe-Block-Range", `${fromBlock}-${toBlock}`);
     c.header("X-Datasafe-Digest", digest);
     c.header("X-Datasafe-Rows", String(rows.length));
+    c.header("Access-Control-Expose-Headers", "X-Datasafe-Block-Range, X-Datasafe-Digest, X-Datasafe-Rows");
     const name = `datasafe-${query.dataset}-${fromBlock}-${toBlock}`;
     if (query.format === "csv") {
       c.header("content-disposition", `attachment; filename="${name}.csv"`);

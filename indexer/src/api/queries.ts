@@ -389,7 +389,7 @@ function ratio(part: number, whole: number): number {
 // ---------------------------------------------------------------------------------------------
 // Search
 
-export async function search(run: Run, q: string): Promise<SearchResult | undefined> {
+export async function search(run: Run, q: string, now: number): Promise<SearchResult | undefined> {
   if (/^0x[0-9a-f]{40}$/.test(q)) {
     const [member] = await run(sql`SELECT * FROM member WHERE account = ${q}`);
     if (member === undefined) return undefined;
@@ -401,7 +401,7 @@ export async function search(run: Run, q: string): Promise<SearchResult | undefi
     LEFT JOIN data_type t ON t.id = a.data_type WHERE a.access_id = ${q}`);
   if (read !== undefined) return { kind: "read", id: q, read: readItem(read) };
   const [grant] = await run(
-    sql`SELECT g.*, ${GRANT_STATUS(0)} AS grant_status FROM consent_grant g WHERE g.grant_id = ${q}`,
+    sql`SELECT g.*, ${GRANT_STATUS(now)} AS grant_status FROM consent_grant g WHERE g.grant_id = ${q}`,
   );
   if (grant !== undefined) return { kind: "grant", id: q, grant: grantItem(grant) };
   const [asset] = await run(sql`SELECT * FROM asset WHERE asset_id = ${q}`);
