@@ -103,7 +103,9 @@ describe("integrity check against the indexer on PostgreSQL", function () {
       await db.query("SELECT request_id FROM access_request WHERE status = 'rejected'")
     ).rows;
     // Behind the indexer's back: a read's outcome turned into "approved" → "declined", a grant's
-    // allowance raised, a rejected request erased.
+    // allowance raised, a rejected request erased. Ponder's live-query triggers on its tables need
+    // its own session's state: this session skips triggers (as a replica would), the UPDATE stands.
+    await db.query("SET session_replication_role = replica");
     await db.query("UPDATE access SET outcome = 2 WHERE access_id = $1", [accessId]);
     await db.query("UPDATE grant_version SET max_reads = max_reads + 10 WHERE id = $1", [grantVersionId]);
     await db.query("DELETE FROM access_request WHERE request_id = $1", [requestId]);
@@ -180,6 +182,8 @@ describe("integrity check against the indexer on PostgreSQL", function () {
       `SELECT consumer, SUM(reads) FROM stat_daily WHERE day_start >= $1 AND day_start <= $2 GROUP BY consumer`,
       [0, 2 ** 31],
     );
-    expect(stats).to.match(/Index (Only )?Scan using \S*(day|consumer)\S*/i);
+    expect(stats, stats).to.match(/Index (Only )?Scan using \S+/i);
+    expect(stats, stats).to.not.match(/Seq Scan/);
+    console.log(`      trail plan:\n${trail}\n      stats plan:\n${stats}`);
   });
 });
