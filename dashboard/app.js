@@ -57,19 +57,20 @@ function renderStatus() {
 // ---------------------------------------------------------------- sign-in
 
 async function signInMessage(address) {
-  if (state.chainId === undefined) await refreshStatus();
-  if (state.chainId === undefined || state.chainId === null) throw new Error(t("statusDown"));
-  const { nonce } = await getJson("/api/auth/nonce");
+  // The nonce answer names what the API will check the message against: domain, URI and chain.
+  const answer = await getJson("/api/auth/nonce");
   const issuedAt = new Date();
+  const lifetimeEnd = issuedAt.getTime() + MESSAGE_LIFETIME_MS;
+  const nonceEnd = answer.expiresAt ? answer.expiresAt * 1000 : lifetimeEnd;
   return siweMessage({
-    domain: location.host,
+    domain: answer.domain ?? location.host,
     address,
     statement: "Sign in to the datasafe supervision dashboard.",
-    uri: location.origin,
-    chainId: state.chainId,
-    nonce,
+    uri: answer.uri ?? location.origin,
+    chainId: answer.chainId ?? state.chainId,
+    nonce: answer.nonce,
     issuedAt,
-    expirationTime: new Date(issuedAt.getTime() + MESSAGE_LIFETIME_MS),
+    expirationTime: new Date(Math.min(lifetimeEnd, nonceEnd)),
   });
 }
 
@@ -300,10 +301,11 @@ async function trailOf(found) {
     case "consumer":
       return allItems("/api/reads", { consumer: found.id }, TRAIL_MAX_ROWS);
     default: {
-      // An asset, grant or access: its holder's trail, the rows that name it.
-      if (!found.subjectId) return { items: [], truncated: false };
+      // An asset, grant or access: the rows of its holder's trail that name it.
+      const subjectId = found.subjectId ?? found.grant?.subjectId ?? found.read?.subjectId;
+      if (!subjectId) return { items: [], truncated: false };
       const field = { asset: "assetId", grant: "grantId", read: "accessId" }[found.kind];
-      const trail = await allItems(`/api/holders/${found.subjectId}/trail`, {}, TRAIL_MAX_ROWS);
+      const trail = await allItems(`/api/holders/${subjectId}/trail`, {}, TRAIL_MAX_ROWS);
       const id = String(found.id).toLowerCase();
       return { ...trail, items: trail.items.filter((row) => String(row[field]).toLowerCase() === id) };
     }
@@ -324,7 +326,7 @@ async function search(event) {
       try {
         found = await getJson("/api/search", { q });
       } catch (failure) {
-        if (failure instanceof ApiError && failure.status === 404) {
+        if (failure instanceof ApiError && (failure.code === "no-match" || failure.status === 404)) {
           state.trail = undefined;
           $("trail").hidden = true;
           summary.textContent = t("searchNotFound", { q });
@@ -361,7 +363,7 @@ function renderTrail() {
       element("td", {}, String(row.blockNumber)),
       element("td", { title: row.consumer }, row.consumerName || row.consumer),
       element("td", {}, row.dataTypeName || String(row.dataType)),
-      element("td", { title: row.issuer ?? "" }, row.issuerName || row.issuer || ""),
+      row.issuerName ? element("td", { title: row.issuer }, row.issuerName) : idCell(row.issuer),
       element("td", {}, String(row.purpose)),
       element("td", {}, `${row.readNumber} / ${row.maxReads}`),
       idCell(row.grantId),
@@ -409,6 +411,8 @@ async function exportData(event) {
       const blob = await response.blob();
       const range = response.headers.get("x-datasafe-block-range") ?? `${fromBlock}-${toBlock}`;
       const digest = response.headers.get("x-datasafe-digest") ?? "";
+      const [from, to] = range.split("-").map(Number);
+      const recomputed = await recomputeDigest(format, await blob.text(), { dataset, fromBlock: from, toBlock: to });
       const file = `datasafe-${dataset}-${range}.${format}`;
       const url = URL.createObjectURL(blob);
       const link = element("a", { href: url, download: file });
@@ -418,11 +422,71 @@ async function exportData(event) {
       setTimeout(() => URL.revokeObjectURL(url), 60_000);
       $("export-range").textContent = range;
       $("export-digest").textContent = digest;
+      $("export-check").textContent =
+        recomputed === digest ? t("exportVerified") : t("exportMismatch", { digest: recomputed });
+      $("export-check").className = recomputed === digest ? "ok" : "error";
       $("export-result").hidden = false;
       status.textContent = t("exportDone", { file });
     },
     (message) => (status.textContent = t("exportError", { message })),
   );
+}
+
+/**
+ * The digest of an export recomputed here from the file itself: SHA-256 of the canonical lines
+ * (sdk/supervision.ts `canonicalExportLines`): the header array, the column names, then each row's
+ * values in column order, one JSON array per line.
+ */
+async function recomputeDigest(format, text, meta) {
+  let chainId = state.chainId;
+  let columns;
+  let rows;
+  if (format === "json") {
+    const document = JSON.parse(text);
+    chainId = document.chainId;
+    columns = document.columns;
+    rows = document.rows.map((row) => columns.map((column) => row[column] ?? ""));
+  } else {
+    [columns, ...rows] = parseCsv(text);
+  }
+  const lines = [
+    JSON.stringify(["datasafe-export/1", chainId, meta.dataset, meta.fromBlock, meta.toBlock]),
+    JSON.stringify(columns),
+    ...rows.map((row) => JSON.stringify(row)),
+  ];
+  const bytes = new TextEncoder().encode(lines.map((line) => line + "\n").join(""));
+  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return `sha256:${Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
+/** The records of an RFC 4180 CSV text ("\r\n" or "\n" line ends, quoted fields). */
+function parseCsv(text) {
+  const records = [];
+  let record = [];
+  let field = "";
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ",") {
+      record.push(field);
+      field = "";
+    } else if (ch === "\n" || ch === "\r") {
+      if (ch === "\r" && text[i + 1] === "\n") i++;
+      record.push(field);
+      records.push(record);
+      record = [];
+      field = "";
+    } else field += ch;
+  }
+  if (field !== "" || record.length > 0) records.push([...record, field]);
+  return records;
 }
 
 // ---------------------------------------------------------------- language
