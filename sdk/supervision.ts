@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { createSiweMessage } from "viem/siwe";
 
 import { DataSafeError } from "./errors.js";
+import type { Hex } from "./types.js";
 
 /**
  * The supervision API (issue 8): the routes, their typed answers, the refusals (one error class per
@@ -17,8 +18,6 @@ import { DataSafeError } from "./errors.js";
  * const { items } = await api.trail(subjectId);
  * const { digest, rows } = await api.export({ dataset: "reads", fromBlock: 0, toBlock: 900 });
  */
-
-type Hex = `0x${string}`;
 
 /** The API's routes, under `/api`. */
 export const SUPERVISION_ROUTES = {
@@ -408,10 +407,9 @@ export const EXPORT_COLUMNS = {
     "outcomeReference",
     "outcomeBlock",
   ],
-  /** One row per `GrantIssued` (a grant version) in the range. */
+  /** One row per `GrantIssued` (a grant version) in the range; `reads` and `revokedAt` as of `toBlock`. */
   grants: [
     "blockNumber",
-    "logIndex",
     "txHash",
     "timestamp",
     "grantId",
@@ -426,12 +424,11 @@ export const EXPORT_COLUMNS = {
     "expiresAt",
     "requestId",
     "reads",
-    "revokedBlock",
+    "revokedAt",
   ],
-  /** One row per `AccessRequested` in the range. */
+  /** One row per `AccessRequested` in the range; `decision` as of `toBlock`. */
   requests: [
     "blockNumber",
-    "logIndex",
     "txHash",
     "timestamp",
     "requestId",
@@ -579,8 +576,12 @@ export interface MessageSigner {
 }
 
 export interface ListQuery {
+  /** Items per page, 1-500; default 100. */
   limit?: number;
+  /** `nextCursor` of the previous page. */
   cursor?: string;
+  /** Oldest first (default) or newest first. */
+  order?: "asc" | "desc";
 }
 
 export interface BlockQuery {
@@ -667,7 +668,7 @@ export class SupervisionClient {
     const now = options.now ?? new Date();
     const expiry = Math.min(nonce.expiresAt * 1000, now.getTime() + (options.lifetimeSeconds ?? 300) * 1000);
     return createSiweMessage({
-      address: address as Hex,
+      address: address as `0x${string}`,
       chainId: nonce.chainId,
       domain: nonce.domain,
       uri: nonce.uri,

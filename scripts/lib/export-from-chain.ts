@@ -105,19 +105,20 @@ export class ChainExporter {
       this.#events("AccessRecorded", [grantIds], fromBlock, toBlock),
     ]);
     const version = (grantId: string, v: unknown) => `${grantId.toLowerCase()}/${dec(v)}`;
-    const revokedAt = new Map<string, number>();
+    const revokedIn = new Map<string, number>();
     for (const r of revoked) {
       const key = version(r.args.grantId, r.args.version);
-      if (!revokedAt.has(key)) revokedAt.set(key, r.log.blockNumber);
+      if (!revokedIn.has(key)) revokedIn.set(key, r.log.blockNumber);
     }
     const readCount = new Map<string, number>();
     for (const r of reads) {
       const key = version(r.args.grantId, r.args.version);
       readCount.set(key, (readCount.get(key) ?? 0) + 1);
     }
-    const times = await this.#blockTimes(issued.map((g) => g.log.blockNumber));
+    const times = await this.#blockTimes([...issued.map((g) => g.log.blockNumber), ...revokedIn.values()]);
     return issued.map(({ args, log }) => {
       const key = version(args.grantId, args.version);
+      const revokedBlock = revokedIn.get(key);
       return {
         ...where(log, times),
         grantId: hex(args.grantId),
@@ -132,7 +133,7 @@ export class ChainExporter {
         expiresAt: dec(args.expiresAt),
         requestId: args.requestId === ZERO32 ? "" : hex(args.requestId),
         reads: String(readCount.get(key) ?? 0),
-        revokedBlock: revokedAt.has(key) ? String(revokedAt.get(key)) : "",
+        revokedAt: revokedBlock === undefined ? "" : String(times.get(revokedBlock) ?? 0),
       };
     });
   }
