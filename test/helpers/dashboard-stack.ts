@@ -1,93 +1,66 @@
-import { rmSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 
-import { HDNodeWallet, Wallet, keccak256, toUtf8Bytes } from "ethers";
+import { type Wallet, keccak256, toUtf8Bytes } from "ethers";
 
+import { Outcome, Purpose } from "../../scripts/catalog.js";
 import { type AssetKey, DataSafeClient, type Hex, commitRecord } from "../../sdk/index.js";
-import {
-  type Environment,
-  type HardhatNode,
-  type NpxLauncher,
-  ProcessSet,
-  type Started,
-  deploySuite,
-  freePort,
-  startHardhatNode,
-  stop,
-  waitFor,
-} from "./processes.js";
+import type { Chain } from "./gateway-harness.js";
+import { type Indexer, startIndexer } from "./supervision.js";
 
 /*
- * Real processes behind the dashboard's browser tests: `hardhat node` (besuLike) with the suite
- * deployed by Ignition, traffic made with the SDK in the seeds' shape (departments issue, holders
- * grant, banks read and report outcomes), and the supervision process (Ponder indexer + API, which
- * also serves dashboard/) started by its documented command on a free port.
+ * What the dashboard's browser tests run against, on top of the shared harnesses (a `hardhat node`
+ * with the suite deployed: gateway-harness.ts; the indexer process serving the API and dashboard/:
+ * supervision.ts): traffic in the seeds' shape made with the SDK, with volumes that differ per
+ * consumer and per data type so every chart has something to show, and alert rules tuned to it.
  */
-
-/** Hardhat's development mnemonic: the accounts `hardhat node` funds. */
-const DEV_MNEMONIC = "test test test test test test test test test test test junk";
-/** Loan purpose, and the outcome code that means "loan approved" (indexer/README.md). */
-export const PURPOSE_LOAN = 1;
-export const OUTCOME_APPROVED = 1;
-const OUTCOME_DECLINED = 2;
-
-export function devAccount(index: number, node: HardhatNode): Wallet {
-  const key = HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, `m/44'/60'/0'/0/${index}`).privateKey;
-  return new Wallet(key, node.provider);
-}
 
 interface IssuedAsset {
   assetId: Hex;
   key: AssetKey;
 }
 
-export interface Stack {
-  node: HardhatNode;
-  deploymentDir: string;
-  addresses: Record<string, string>;
-  safe: DataSafeClient;
-  /** The supervision API (and dashboard) base URL. */
-  apiUrl: string;
-  api: Started;
-  processes: ProcessSet;
-  stop(): Promise<void>;
-}
-
 /** Who the traffic made, for the test to act as and to look up. */
 export interface Roster {
+  safe: DataSafeClient;
   regulator: Wallet;
   /** A consumer bank: a member, but not a regulator. */
   outsider: Wallet;
   banks: { wallet: Wallet; name: string }[];
   holders: Hex[];
-  /** The consumer the alert rule is tuned to catch (most reads in the hour). */
+  /** The consumer the alert rule is tuned to catch (the most reads in an hour). */
   busiestBank: string;
+  lastBlock: number;
 }
 
-/** Starts the node and deploys the suite; the caller then makes traffic and starts the API. */
-export async function startChain(label: string): Promise<Omit<Stack, "apiUrl" | "api">> {
-  const processes = new ProcessSet(label);
-  const launch: NpxLauncher = (name, args, env) => processes.start("npx", args, processes.logFile(name), env);
-  const node = await startHardhatNode(launch, { pollingInterval: 100, cacheTimeout: -1 });
+/** Alert rules for the traffic: more than 3 reads per consumer per clock hour (the busiest bank makes 8). */
+export const ALERT_RULES = {
+  timeZoneOffsetMinutes: 480,
+  rules: [
+    {
+      id: "reads-per-hour",
+      kind: "reads-per-hour",
+      severity: "critical",
+      description: "A consumer read more than 3 assets within one hour",
+      limit: 3,
+    },
+  ],
+};
+
+/**
+ * The indexer process with `rules` as its alert rules. supervision.ts's launcher passes this
+ * process's environment on, so the rules file is named there for the start and restored after.
+ */
+export async function startSupervision(chain: Chain, workDir: string, rules: unknown): Promise<Indexer> {
+  const rulesFile = path.join(workDir, "alert-rules.json");
+  writeFileSync(rulesFile, JSON.stringify(rules, null, 2));
+  const previous = process.env.DATASAFE_ALERT_RULES;
+  process.env.DATASAFE_ALERT_RULES = rulesFile;
   try {
-    const { deploymentDir, addresses } = await deploySuite(launch, node.url, `${label}-${process.pid}-${Date.now()}`);
-    const safe = await DataSafeClient.fromDeployment(deploymentDir, node.provider);
-    return {
-      node,
-      deploymentDir,
-      addresses,
-      safe,
-      processes,
-      async stop() {
-        await node.stop();
-        await processes.stopAll();
-        rmSync(deploymentDir, { recursive: true, force: true });
-      },
-    };
-  } catch (error) {
-    await node.stop();
-    await processes.stopAll();
-    throw error;
+    return await startIndexer(chain, workDir);
+  } finally {
+    if (previous === undefined) delete process.env.DATASAFE_ALERT_RULES;
+    else process.env.DATASAFE_ALERT_RULES = previous;
   }
 }
 
@@ -96,8 +69,11 @@ export async function startChain(label: string): Promise<Omit<Stack, "apiUrl" | 
  * three banks reading under the holders' grants with different volumes, and outcomes (approved,
  * declined) reported on some reads. Every figure the dashboard shows follows from these events.
  */
-export async function makeTraffic(node: HardhatNode, safe: DataSafeClient): Promise<Roster> {
-  const account = (i: number) => devAccount(i, node);
+export async function makeTraffic(chain: Chain): Promise<Roster> {
+  const safe = await DataSafeClient.at(chain.addresses["DataSafe#DataSafe"], chain.provider, {
+    keyDirectoryAddress: chain.addresses["KeyDirectory#KeyDirectory"],
+  });
+  const account = (i: number) => chain.account(i);
   const [memberAdmin, catalogAdmin, authority, fund, social] = [2, 3, 5, 6, 7].map(account);
   const banks = [
     { wallet: account(8), name: "工商银行济南分行" },
@@ -137,14 +113,14 @@ export async function makeTraffic(node: HardhatNode, safe: DataSafeClient): Prom
       holder: h,
       type: 8,
       reads: h === 0 ? 3 : 1,
-      outcomes: h < 3 ? [OUTCOME_APPROVED] : h === 3 ? [OUTCOME_DECLINED] : [],
+      outcomes: h < 3 ? [Outcome.LoanApproved] : h === 3 ? [Outcome.LoanDeclined] : [],
     })),
     ...[0, 1, 2, 3].map((h) => ({
       bank: 1,
       holder: h,
       type: 3,
       reads: 1,
-      outcomes: h === 0 ? [OUTCOME_APPROVED] : [],
+      outcomes: h === 0 ? [Outcome.LoanApproved] : [],
     })),
     { bank: 2, holder: 1, type: 8, reads: 1, outcomes: [] },
   ];
@@ -176,69 +152,25 @@ export async function makeTraffic(node: HardhatNode, safe: DataSafeClient): Prom
         subjectId: holders[step.holder],
         consumers: [bank.address],
         targets: [asset.assetId],
-        purpose: PURPOSE_LOAN,
+        purpose: Purpose.PersonalLoan,
         expiresAt,
         maxReads: 5,
       }),
     );
     for (let r = 0; r < step.reads; r++) {
       const reader = safe.connect(bank).accessLog;
-      const access = await (await reader.recordAccess({ asset: asset.key, purpose: PURPOSE_LOAN })).wait();
+      const access = await (await reader.recordAccess({ asset: asset.key, purpose: Purpose.PersonalLoan })).wait();
       const outcome = step.outcomes[r];
       if (outcome !== undefined) await send(reader.recordOutcome(access, outcome));
     }
   }
-  return { regulator, outsider: banks[0].wallet, banks, holders, busiestBank: banks[0].wallet.address };
-}
-
-/**
- * Starts the supervision process (indexer + API + dashboard) on a free port against the node and
- * deployment, with `rules` as its alert rules; resolves once /api/status says it has indexed the
- * chain's head.
- */
-export async function startSupervision(
-  chain: Omit<Stack, "apiUrl" | "api">,
-  workDir: string,
-  rules: unknown,
-  env: Environment = {},
-): Promise<{ apiUrl: string; api: Started }> {
-  const port = await freePort();
-  const rulesFile = path.join(workDir, "alert-rules.json");
-  writeFileSync(rulesFile, JSON.stringify(rules, null, 2));
-  const api = chain.processes.start(
-    "npm",
-    ["run", "--silent", "indexer", "--", "start", "--port", String(port)],
-    chain.processes.logFile("supervision"),
-    {
-      DATASAFE_RPC_URL: chain.node.url,
-      DATASAFE_CHAIN_ID: "1337",
-      DATASAFE_DEPLOYMENT_DIR: chain.deploymentDir,
-      DATASAFE_INDEXER_DIR: path.join(workDir, "indexer"),
-      DATASAFE_ALERT_RULES: rulesFile,
-      DATABASE_URL: undefined,
-      ...env,
-    },
-  );
-  let exitCode: number | null | undefined;
-  void api.exited.then((code) => (exitCode = code));
-  const apiUrl = `http://127.0.0.1:${port}`;
-  const head = await chain.node.provider.getBlockNumber();
-  try {
-    await waitFor(
-      `the supervision API on ${apiUrl} at block ${head}`,
-      async () => {
-        const response = await fetch(`${apiUrl}/api/status`, { signal: AbortSignal.timeout(2_000) });
-        if (!response.ok) return undefined;
-        const status = (await response.json()) as { indexedBlock: number; ready: boolean };
-        return status.ready && status.indexedBlock >= head ? status : undefined;
-      },
-      180_000,
-      250,
-      () => (exitCode === undefined ? undefined : `exit ${exitCode}:\n${api.output().slice(-4000)}`),
-    );
-  } catch (error) {
-    await stop(api.child, "SIGKILL");
-    throw new Error(`${(error as Error).message}\n${api.output().slice(-4000)}`);
-  }
-  return { apiUrl, api };
+  return {
+    safe,
+    regulator,
+    outsider: banks[0].wallet,
+    banks,
+    holders,
+    busiestBank: banks[0].wallet.address,
+    lastBlock: await chain.provider.getBlockNumber(),
+  };
 }
