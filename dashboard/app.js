@@ -372,7 +372,7 @@ function renderTrail() {
       idCell(row.txHash),
     ),
   );
-  rows.forEach((tr, i) => (tr.dataset.accessId = items[i].accessId));
+  rows.forEach((tr, i) => (tr.dataset.accessId = String(items[i].accessId).toLowerCase()));
   $("trail")
     .querySelector("tbody")
     .replaceChildren(...rows);

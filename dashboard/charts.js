@@ -30,7 +30,12 @@ function base(titleKey) {
 }
 
 function dailyOption(stats) {
-  const rows = [...stats.day.rows].sort((a, b) => String(a.key).localeCompare(String(b.key)));
+  // Keys are day numbers or ISO dates: either sorts in time order as numbers or as text.
+  const rows = [...stats.day.rows].sort((a, b) =>
+    Number.isFinite(Number(a.key)) && Number.isFinite(Number(b.key))
+      ? Number(a.key) - Number(b.key)
+      : String(a.key).localeCompare(String(b.key)),
+  );
   const days = rows.map((r) => r.label || String(r.key));
   return {
     ...base("chartDaily"),

@@ -230,7 +230,7 @@ describe("dashboard: what a regulator sees in the browser matches the chain", fu
       expected.map((r) => r.accessId.toLowerCase()).sort(),
     );
     const firstRead = expected[0];
-    const firstRow = page.locator(`#trail tbody tr[data-access-id="${firstRead.accessId}"]`);
+    const firstRow = page.locator(`#trail tbody tr[data-access-id="${firstRead.accessId.toLowerCase()}"]`);
     await expect(firstRow.textContent()).to.eventually.include(firstRead.consumerName);
     await expect(firstRow.textContent()).to.eventually.include(`${firstRead.readNumber} / ${firstRead.maxReads}`);
   });
