@@ -4,6 +4,8 @@
  */
 
 const SESSION_KEY = "datasafe.session";
+/** The most items the API returns in one page (indexer/README.md § API). */
+const PAGE_LIMIT = 500;
 
 /** A refusal or failure of the API, with its HTTP status and the API's error code. */
 export class ApiError extends Error {
@@ -83,7 +85,7 @@ export async function allItems(path, params, max = 5000) {
   const items = [];
   let cursor;
   do {
-    const page = await getJson(path, { ...params, limit: Math.min(1000, max - items.length), cursor });
+    const page = await getJson(path, { ...params, limit: Math.min(PAGE_LIMIT, max - items.length), cursor });
     items.push(...page.items);
     cursor = page.nextCursor ?? undefined;
   } while (cursor && items.length < max);

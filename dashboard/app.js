@@ -191,6 +191,7 @@ async function loadCharts() {
         ["day", "consumer", "dataType"].map((by) => getJson("/api/stats", { by })),
       );
       state.stats = { day, consumer, dataType };
+      renderAlerts();
       await renderCharts();
       performance.mark(CHARTS_DRAWN_MARK);
     },
@@ -232,6 +233,12 @@ function idCell(id) {
   if (!id) return element("td");
   const short = id.length > 18 ? `${id.slice(0, 10)}…${id.slice(-6)}` : id;
   return element("td", {}, element("code", { title: id, textContent: short }));
+}
+
+/** "name (address)" of a consumer the statistics name, else its address. */
+function consumerName(address) {
+  const row = state.stats?.consumer.rows.find((r) => String(r.key).toLowerCase() === address.toLowerCase());
+  return row?.label ? `${row.label} (${address})` : address;
 }
 
 function renderAlerts() {
@@ -281,7 +288,7 @@ function renderAlerts() {
           "p",
           { className: "alert-meta" },
           `${t("alertRule")}: ${alert.rule} · ${t("alertAt", { block: alert.blockNumber, time: formatTime(alert.timestamp) })}`,
-          alert.consumer ? ` · ${t("alertConsumer")}: ${alert.consumer}` : undefined,
+          alert.consumer ? ` · ${t("alertConsumer")}: ${consumerName(alert.consumer)}` : undefined,
           alert.subjectId ? ` · ${t("alertSubject")}: ${alert.subjectId}` : undefined,
         ),
         events,
