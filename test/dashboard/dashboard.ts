@@ -220,8 +220,10 @@ describe("dashboard: what a regulator sees in the browser matches the chain", fu
     expect(expected.length).to.be.greaterThan(1);
     await page.getByRole("searchbox").fill(holder);
     await page.getByRole("button", { name: "查询" }).click();
-    await page.getByText(`持有人 ${holder}：共 ${expected.length} 条读取记录`).waitFor();
-    const rows = page.locator("#trail tbody tr");
+    // The table is named by its caption, which says whose trail it is and how many reads it holds.
+    const table = page.getByRole("table", { name: `持有人 ${holder}：共 ${expected.length} 条读取记录` });
+    await table.waitFor({ state: "attached" });
+    const rows = table.locator("tbody tr");
     expect(await rows.count()).to.equal(expected.length);
     const shown = await rows.evaluateAll((trs) =>
       trs.map((tr) => (tr as unknown as { dataset: { accessId: string } }).dataset.accessId),
@@ -230,7 +232,7 @@ describe("dashboard: what a regulator sees in the browser matches the chain", fu
       expected.map((r) => r.accessId.toLowerCase()).sort(),
     );
     const firstRead = expected[0];
-    const firstRow = page.locator(`#trail tbody tr[data-access-id="${firstRead.accessId.toLowerCase()}"]`);
+    const firstRow = table.locator(`tbody tr[data-access-id="${firstRead.accessId.toLowerCase()}"]`);
     const firstText = await firstRow.textContent();
     expect(firstText).to.include(firstRead.consumerName);
     expect(firstText).to.include(`${firstRead.readNumber} / ${firstRead.maxReads}`);
