@@ -217,7 +217,7 @@ export async function startIndexer(
   const schema = options.schema ?? `supervision_${port}`;
   const child = start(
     "npm",
-    ["run", "--silent", "indexer", "--", "--port", String(port), "--schema", schema],
+    ["run", "--silent", "indexer", "--", "--port", String(port)],
     path.join(workDir, `indexer-${port}.log`),
     {
       DATASAFE_RPC_URL: chain.url,

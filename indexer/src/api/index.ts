@@ -8,14 +8,17 @@
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 
+import type { IncomingMessage } from "node:http";
+
+import { client as sqlOverHttp } from "ponder";
 import { db, publicClients } from "ponder:api";
-import type { SQL } from "ponder";
+import schema from "ponder:schema";
 
 import { alertRulesPath, chainSettings, suiteAddresses } from "../../settings.js";
 import { loadAlertRules } from "../alerts-rules.js";
 import { createSupervisionApp } from "./app.js";
 import { Auth, authChainOf } from "./auth.js";
-import type { Row } from "./queries.js";
+import type { Row, SQL } from "./queries.js";
 
 const chain = chainSettings();
 const suite = suiteAddresses();
@@ -42,5 +45,17 @@ const app = createSupervisionApp({
   alertRules: () => loadAlertRules(rulesFile),
   dashboardDir: fileURLToPath(new URL("../../../dashboard", import.meta.url)),
 });
+
+/*
+ * Ponder's read-only SQL-over-HTTP endpoint (what `@ponder/client` and the indexer's tests query)
+ * reads every table with no session: it answers loopback clients only, so that the regulators'
+ * access control above is the only way in from the network.
+ */
+app.use("/sql/*", async (c, next) => {
+  const remote = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket.remoteAddress ?? "";
+  if (!/^(127\.|::1$|::ffff:127\.)/.test(remote)) return c.json({ code: "not-found" }, 404);
+  return next();
+});
+app.use("/sql/*", sqlOverHttp({ db, schema }));
 
 export default app;

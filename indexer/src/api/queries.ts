@@ -1,4 +1,4 @@
-import { type SQL, sql } from "ponder";
+import { sql } from "ponder";
 import { getAddress } from "viem";
 
 import type {
@@ -24,6 +24,8 @@ import type {
  * index each query needs is visible in its text, and `EXPLAIN` in the tests checks it is used.
  */
 
+/** A query: what drizzle's `sql` tag (re-exported by Ponder) makes. */
+export type SQL = ReturnType<typeof sql>;
 export type Row = Record<string, unknown>;
 /** Runs a query on the API's read-only handle. */
 export type Run = (query: SQL) => Promise<Row[]>;
@@ -105,13 +107,13 @@ const READ_COLUMNS = sql`a.access_id, a.grant_id, a.grant_version, a.subject_id,
 
 function readItem(row: Row): ReadItem {
   return {
-    accessId: row.access_id,
-    grantId: row.grant_id,
+    accessId: row.access_id as string,
+    grantId: row.grant_id as string,
     grantVersion: num(row.grant_version),
-    subjectId: row.subject_id,
+    subjectId: row.subject_id as string,
     consumer: checksum(row.consumer),
     consumerName: str(row.consumer_name),
-    assetId: row.asset_id,
+    assetId: row.asset_id as string,
     dataType: num(row.data_type ?? 0),
     dataTypeName: str(row.data_type_name),
     issuer: checksum(row.issuer),
@@ -121,7 +123,7 @@ function readItem(row: Row): ReadItem {
     maxReads: num(row.max_reads),
     blockNumber: num(row.block_number),
     timestamp: num(row.timestamp),
-    txHash: row.tx_hash,
+    txHash: row.tx_hash as string,
     outcome: numOrNull(row.outcome),
     outcomeAt: numOrNull(row.outcome_at),
   };
@@ -170,12 +172,12 @@ const GRANT_STATUS = (now: number) => sql`CASE
 
 function grantItem(row: Row): GrantItem {
   return {
-    grantId: row.grant_id,
+    grantId: row.grant_id as string,
     version: num(row.version),
-    subjectId: row.subject_id,
+    subjectId: row.subject_id as string,
     consumer: checksum(row.consumer),
     scope: row.scope as "asset" | "dataType",
-    target: row.target,
+    target: row.target as string,
     purpose: num(row.purpose),
     fields: str(row.fields),
     maxReads: num(row.max_reads),
@@ -183,7 +185,7 @@ function grantItem(row: Row): GrantItem {
     expiresAt: num(row.expires_at),
     requestedDuration: numOrNull(row.requested_duration),
     grantedDuration: num(row.granted_duration),
-    requestId: row.request_id ?? null,
+    requestId: (row.request_id as string | null) ?? null,
     issuedAt: num(row.issued_at),
     revokedAt: numOrNull(row.revoked_at),
     status: row.grant_status as GrantStatus,
@@ -223,8 +225,8 @@ export interface RequestFilter {
 function requestItem(row: Row): RequestItem {
   const status = row.status as string;
   return {
-    requestId: row.request_id,
-    subjectId: row.subject_id,
+    requestId: row.request_id as string,
+    subjectId: row.subject_id as string,
     consumer: checksum(row.consumer),
     consumerName: str(row.consumer_name),
     scope: row.scope as "asset" | "dataType",
@@ -272,7 +274,7 @@ function governanceItem(row: Row): GovernanceItem & { contract: string; logIndex
     blockNumber: num(row.block_number),
     logIndex: num(row.log_index),
     timestamp: num(row.timestamp),
-    txHash: row.tx_hash,
+    txHash: row.tx_hash as string,
   };
 }
 
@@ -300,7 +302,7 @@ function alertItem(row: Row): AlertItem & { kind: string; count: number } {
     severity: str(row.severity),
     summary: str(row.summary),
     consumer: row.consumer === null ? null : checksum(row.consumer),
-    subjectId: row.subject_id ?? null,
+    subjectId: (row.subject_id as string | null) ?? null,
     blockNumber: num(row.block_number),
     timestamp: num(row.timestamp),
     count: num(row.count),
@@ -408,7 +410,7 @@ export async function search(run: Run, q: string): Promise<SearchResult | undefi
     return {
       kind: "asset",
       id: q,
-      subjectId: asset.subject_id,
+      subjectId: asset.subject_id as string,
       issuer: checksum(asset.issuer),
       dataType: num(asset.data_type),
       reads: num(n),
