@@ -112,12 +112,15 @@ export function suiteAddresses(env: NodeJS.ProcessEnv = process.env): SuiteAddre
   };
 }
 
+/** Besu's default `--rpc-max-logs-range`. */
+export const BESU_DEFAULT_LOGS_RANGE = 1_000;
+
 /** The chain: `DATASAFE_RPC_URL`, `DATASAFE_CHAIN_ID`, and the polling interval. */
 export function chainSettings(env: NodeJS.ProcessEnv = process.env): {
   id: number;
   rpc: string;
   pollingInterval: number;
-  ethGetLogsBlockRange: number | undefined;
+  ethGetLogsBlockRange: number;
 } {
   const rpc = required(env, "DATASAFE_RPC_URL");
   const id = Number(required(env, "DATASAFE_CHAIN_ID"));
@@ -129,10 +132,12 @@ export function chainSettings(env: NodeJS.ProcessEnv = process.env): {
   if (!Number.isSafeInteger(pollingInterval) || pollingInterval < 100) {
     throw new IndexerSettingsError("DATASAFE_POLLING_MS", "must be an integer of at least 100 (ms)");
   }
-  // Ponder finds a capped node's range from its error message (Besu's "exceeds maximum RPC range
-  // limit" included); DATASAFE_LOGS_RANGE sets it up front and saves the failed first requests.
-  const range = env.DATASAFE_LOGS_RANGE === undefined ? undefined : Number(env.DATASAFE_LOGS_RANGE);
-  if (range !== undefined && (!Number.isSafeInteger(range) || range < 1)) {
+  // Ponder 0.16 widens its eth_getLogs ranges from 500 blocks by 5% per answer and narrows them only
+  // on errors that name a range; Besu's "Requested range exceeds maximum RPC range limit" names
+  // none, so past Besu's cap it fails instead of narrowing. Hence a fixed range: Besu's default
+  // --rpc-max-logs-range (1,000) unless DATASAFE_LOGS_RANGE says the node's cap is another.
+  const range = Number(env.DATASAFE_LOGS_RANGE ?? BESU_DEFAULT_LOGS_RANGE);
+  if (!Number.isSafeInteger(range) || range < 1) {
     throw new IndexerSettingsError("DATASAFE_LOGS_RANGE", "must be a positive integer (blocks)");
   }
   return { id, rpc, pollingInterval, ethGetLogsBlockRange: range };
