@@ -8,6 +8,7 @@ import path from "node:path";
 import { expect } from "chai";
 
 import {
+  type AlertRule,
   AlertRulesError,
   isOffHours,
   loadAlertRules,
@@ -16,14 +17,14 @@ import {
 } from "../../indexer/src/alerts-rules.js";
 import { ROOT } from "../helpers/processes.js";
 
-const offHours = {
+const offHours: Extract<AlertRule, { kind: "off-hours" }> = {
   id: "night",
   kind: "off-hours",
   severity: "info",
   start: "09:00",
   end: "18:00",
   days: [1, 2, 3, 4, 5],
-} as const;
+};
 
 describe("indexer alert rules", () => {
   it("loads the default rules file: one rule of each kind, China time", () => {

@@ -106,7 +106,10 @@ export class IndexerProcess {
       timeoutMs,
       100,
       () => this.#died(),
-    );
+    ).catch((error: Error) => {
+      const tail = this.output().split("\n").slice(-30).join("\n");
+      throw new Error(`${error.message}\n--- ${this.#options.name} output (end) ---\n${tail}`);
+    });
     return Date.now() - this.#startedAt;
   }
 
