@@ -19,7 +19,14 @@ export const CHARTS_DRAWN_MARK = "datasafe:charts-drawn";
 const $ = (id) => document.getElementById(id);
 
 /** What the page shows, kept so a language switch can redraw it. */
-const state = { status: undefined, stats: undefined, alerts: undefined, trail: undefined, chainId: undefined };
+const state = {
+  status: undefined,
+  stats: undefined,
+  alerts: undefined,
+  trail: undefined,
+  chainId: undefined,
+  exported: undefined,
+};
 
 // ---------------------------------------------------------------- status corner
 
@@ -157,7 +164,7 @@ function showSignIn() {
 function signOut(reason) {
   clearSession();
   disposeCharts();
-  Object.assign(state, { stats: undefined, alerts: undefined, trail: undefined });
+  Object.assign(state, { stats: undefined, alerts: undefined, trail: undefined, exported: undefined });
   showSignIn();
   $("sign-in-error").textContent = reason ?? "";
 }
@@ -427,16 +434,23 @@ async function exportData(event) {
       link.click();
       link.remove();
       setTimeout(() => URL.revokeObjectURL(url), 60_000);
-      $("export-range").textContent = range;
-      $("export-digest").textContent = digest;
-      $("export-check").textContent =
-        recomputed === digest ? t("exportVerified") : t("exportMismatch", { digest: recomputed });
-      $("export-check").className = recomputed === digest ? "ok" : "error";
-      $("export-result").hidden = false;
-      status.textContent = t("exportDone", { file });
+      state.exported = { range, digest, recomputed, file };
+      renderExport();
     },
     (message) => (status.textContent = t("exportError", { message })),
   );
+}
+
+function renderExport() {
+  if (!state.exported) return;
+  const { range, digest, recomputed, file } = state.exported;
+  $("export-range").textContent = range;
+  $("export-digest").textContent = digest;
+  $("export-check").textContent =
+    recomputed === digest ? t("exportVerified") : t("exportMismatch", { digest: recomputed });
+  $("export-check").className = recomputed === digest ? "ok" : "error";
+  $("export-result").hidden = false;
+  $("export-status").textContent = t("exportDone", { file });
 }
 
 /**
@@ -505,6 +519,7 @@ async function switchLanguage() {
   if (current && !$("board").hidden) $("who").textContent = t("signedInAs", { address: current.address });
   renderAlerts();
   renderTrail();
+  renderExport();
   // ECharts takes its locale at init: re-create the charts in the other language.
   disposeCharts();
   await renderCharts();

@@ -283,6 +283,7 @@ describe("dashboard: what a regulator sees in the browser matches the chain", fu
     expect(await page.locator("html").getAttribute("lang")).to.equal("en");
     await page.getByRole("heading", { name: "Trail search" }).waitFor();
     await page.getByText(`Signed in: ${roster.regulator.address} (regulator)`).waitFor();
+    await page.getByText("recomputed here: equal").waitFor();
     const consumer = await chartData(page, "chart-consumer");
     expect(consumer.series[0].name).to.equal("Reads");
     expect(consumer.series[0].data.reduce((sum, d) => sum + d.value, 0)).to.equal(trail.length);
