@@ -5,9 +5,34 @@ import { network } from "hardhat";
 import Permissions from "../../deploy/modules/Permissions.js";
 import type { DataCatalog, DataSafe, DataSafeAccessManager, KeyDirectory } from "../../typechain-types/index.js";
 
-/** One connection to a fresh embedded network per test file that imports this module. */
+/**
+ * One connection to a fresh embedded network, shared by every test file that imports this module
+ * (mocha loads all files into one process, so the module is evaluated once per run).
+ */
 export const connection = await network.create();
-export const { ethers, ignition, networkHelpers } = connection;
+export const { ethers, ignition } = connection;
+
+/**
+ * The network helpers, with a `loadFixture` that mines one block after restoring a snapshot. The
+ * snapshot of a fixture is taken the first time any file loads it; in a long run (CI runs the
+ * process-heavy suites in between) it is many minutes old, so after a restore `time.latest()` is that
+ * old while the next transaction is mined at the wall clock. A test computing "valid for 1000 s from
+ * now" from `time.latest()` then got an already expired time. After the extra block, `time.latest()`
+ * is the time the test's transactions are mined at.
+ */
+export const networkHelpers: typeof connection.networkHelpers = new Proxy(connection.networkHelpers, {
+  get(target, property) {
+    if (property === "loadFixture") return loadFixtureAtWallClock;
+    const value: unknown = Reflect.get(target, property, target);
+    return typeof value === "function" ? value.bind(target) : value;
+  },
+});
+
+async function loadFixtureAtWallClock<T>(fixture: () => Promise<T>): Promise<T> {
+  const loaded = await connection.networkHelpers.loadFixture(fixture);
+  await connection.networkHelpers.mine();
+  return loaded;
+}
 
 /** Member kinds, as in contracts/Common.sol. */
 export const MemberKind = {
