@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 
 import { expect } from "chai";
@@ -33,7 +33,7 @@ describe("cli: README walk-through", function () {
     await h.close();
   });
 
-  it("deploys, onboards a bank, imports 10,000 records and exports the trail with datasafe commands", async () => {
+  it("deploys, onboards a bank, imports 10,000 records, approves by QR, reads and exports the trail with datasafe commands", async () => {
     await h.start(false);
     const blocks = quickstartBlocks(readFileSync(README, "utf8"));
     expect(blocks.length).to.be.greaterThan(5);
@@ -60,7 +60,11 @@ describe("cli: README walk-through", function () {
     expect(run.stderr).to.match(/issuing .* 10000\/10000 rows/);
     const qs = /QS=(.*)/.exec(run.stdout)![1];
     try {
-      expect(readFileSync(path.join(qs, "trail.csv"), "utf8").split("\r\n")[0]).to.match(/^accessId,readAt,/);
+      const trail = readFileSync(path.join(qs, "trail.csv"), "utf8").trim().split("\r\n");
+      expect(trail[0]).to.match(/^accessId,readAt,/);
+      // The read the bank recorded after the holder approved by scanning the QR code.
+      expect(trail).to.have.length(2);
+      expect(existsSync(path.join(qs, "request.png")) && existsSync(path.join(qs, "approval.png"))).to.equal(true);
       const addresses = JSON.parse(
         readFileSync(path.join(ROOT, "deploy", "deployments", id, "deployed_addresses.json"), "utf8"),
       );
