@@ -20,9 +20,14 @@ try {
         seed,
         targetEvents,
         onProgress: (p) =>
-          progress.update(`day ${p.day + 1} of ${p.days}, ${p.events.toLocaleString("en")} events, ${p.transactions.toLocaleString("en")} transactions`),
+          progress.update(
+            `day ${p.day + 1} of ${p.days}, ${p.events.toLocaleString("en")} events, ${p.transactions.toLocaleString("en")} transactions`,
+          ),
       }),
-    { done: (r) => `Filled ${r.events.toLocaleString("en")} events in ${r.transactions.toLocaleString("en")} transactions, ${r.blocks} blocks` },
+    {
+      done: (r) =>
+        `Filled ${r.events.toLocaleString("en")} events in ${r.transactions.toLocaleString("en")} transactions, ${r.blocks} blocks`,
+    },
   );
   const seconds = result.elapsedMs / 1000;
   console.log(

@@ -43,7 +43,16 @@ import {
   revokeTypedData,
   schemaHashOf,
 } from "../../sdk/index.js";
-import { DATA_TYPES, DEPARTMENTS, type DepartmentKey, Outcome, Purpose, Reason, schemaOf, schemaURIOf } from "../catalog.js";
+import {
+  DATA_TYPES,
+  DEPARTMENTS,
+  type DepartmentKey,
+  Outcome,
+  Purpose,
+  Reason,
+  schemaOf,
+  schemaURIOf,
+} from "../catalog.js";
 import { accessRequestStruct, grantKeyStruct } from "../../sdk/requests.js";
 import type { Eip1193 } from "./demo-gateway.js";
 
@@ -225,9 +234,10 @@ export interface LoadResult {
 
 // --- encoding -----------------------------------------------------------------------------------------
 
-const core = DataSafe__factory.createInterface();
-const catalogAbi = DataCatalog__factory.createInterface();
-const managerAbi = DataSafeAccessManager__factory.createInterface();
+// Plain `Interface`s: the plan encodes structs as arrays, which TypeChain's overloads do not take.
+const core: Interface = DataSafe__factory.createInterface();
+const catalogAbi: Interface = DataCatalog__factory.createInterface();
+const managerAbi: Interface = DataSafeAccessManager__factory.createInterface();
 const DATA_TYPE_SCOPE = enumValue("GrantScope", "DataType");
 
 /** topic0 → event name, for every event of the suite's contracts. */
@@ -237,7 +247,7 @@ function topicNames(...interfaces: Interface[]): Map<string, string> {
   return names;
 }
 const TOPICS = topicNames(core, catalogAbi, managerAbi);
-const ACCESS_REQUESTED = core.getEvent("AccessRequested").topicHash;
+const ACCESS_REQUESTED = DataSafe__factory.createInterface().getEvent("AccessRequested").topicHash;
 
 /** One transaction of the plan and the events it must emit. */
 interface Tx {
@@ -321,13 +331,26 @@ export async function generateLoad(chain: LoadChain, options: LoadOptions): Prom
   let currentSlot = -1000;
   /** A slot at least one after the current one (follow-ups never share their cause's block). */
   const later = (slot: number) => Math.max(slot, currentSlot + 1);
+  /** `slot`, or the next morning if it falls outside 08:00-20:00 local: people act by day. */
+  const daytime = (slot: number): number => {
+    const hour = slot - dayOf(slot) * 24;
+    if (hour >= 8 && hour < 20) return slot;
+    return slotOf(dayOf(slot) + (hour >= 20 ? 1 : 0), 9 + random.int(0, 2));
+  };
 
   // When banks join and when one is suspended: their actions avoid the gap.
   const joinDay = new Map<Address, number>();
   banks.forEach((bank, i) => {
-    joinDay.set(bank, i < JOINED_BANKS ? -1 : Math.round(days * (0.12 + (0.68 * (i - JOINED_BANKS)) / CONNECTING_BANKS)));
+    joinDay.set(
+      bank,
+      i < JOINED_BANKS ? -1 : Math.round(days * (0.12 + (0.68 * (i - JOINED_BANKS)) / CONNECTING_BANKS)),
+    );
   });
-  const suspended = { bank: banks[2], from: slotOf(Math.round(days * 0.6), 11), to: slotOf(Math.round(days * 0.6) + 10, 9) };
+  const suspended = {
+    bank: banks[2],
+    from: slotOf(Math.round(days * 0.6), 11),
+    to: slotOf(Math.round(days * 0.6) + 10, 9),
+  };
   /** The first slot at or after `slot` at which `consumer` may act. */
   const consumerSlot = (consumer: Address, slot: number): number => {
     const joined = joinDay.get(consumer) ?? -1;
@@ -342,7 +365,12 @@ export async function generateLoad(chain: LoadChain, options: LoadOptions): Prom
   };
 
   // --- setup: members and catalog (two blocks before day 0) ---------------------------------------
-  const registerMember = (account: Address, kind: string, name: string, uri = ""): Tx => ({
+  const registerMember = (
+    account: Address,
+    kind: "Department" | "Consumer" | "Regulator" | "IdentityAuthority",
+    name: string,
+    uri = "",
+  ): Tx => ({
     from: roles.memberAdmin,
     to: suite.dataSafe,
     data: core.encodeFunctionData("registerMember", [account, enumValue("MemberKind", kind), name, uri]) as Hex,
@@ -351,7 +379,10 @@ export async function generateLoad(chain: LoadChain, options: LoadOptions): Prom
   });
   const departmentKeys = Object.keys(DEPARTMENTS) as DepartmentKey[];
   for (const key of departmentKeys) {
-    add(slotOf(-2, 10), registerMember(roles.departments[key], "Department", DEPARTMENTS[key].name, `urn:datasafe:member:${key}`));
+    add(
+      slotOf(-2, 10),
+      registerMember(roles.departments[key], "Department", DEPARTMENTS[key].name, `urn:datasafe:member:${key}`),
+    );
   }
   add(slotOf(-2, 10), registerMember(roles.identityAuthority, "IdentityAuthority", "City Identity Authority"));
   add(slotOf(-2, 10), registerMember(roles.regulator, "Regulator", "Municipal Big Data Bureau (regulator)"));
@@ -388,7 +419,11 @@ export async function generateLoad(chain: LoadChain, options: LoadOptions): Prom
   add(slotOf(Math.round(days * 0.35), 15), {
     from: roles.memberAdmin,
     to: suite.dataSafe,
-    data: core.encodeFunctionData("updateMember", [banks[0], `${bankName(0)} (head office)`, "urn:datasafe:member:bank-a"]) as Hex,
+    data: core.encodeFunctionData("updateMember", [
+      banks[0],
+      `${bankName(0)} (head office)`,
+      "urn:datasafe:member:bank-a",
+    ]) as Hex,
     gas: GAS.small,
     emits: { MemberUpdated: 1 },
   });
@@ -467,7 +502,15 @@ export async function generateLoad(chain: LoadChain, options: LoadOptions): Prom
         commitment: keccak256(toUtf8Bytes(`load:${options.seed}:${i}:${dataType}`)),
       });
     }
-    holders.push({ index: i, subjectId, company, onboardDay: Math.min(onboardDay, days - 4), assets, nextNonce: 0n, banks: new Set() });
+    holders.push({
+      index: i,
+      subjectId,
+      company,
+      onboardDay: Math.min(onboardDay, days - 4),
+      assets,
+      nextNonce: 0n,
+      banks: new Set(),
+    });
   }
 
   // Registration at 09:00 of the onboarding day, 200 subjects a transaction; each department's
@@ -635,7 +678,7 @@ export async function generateLoad(chain: LoadChain, options: LoadOptions): Prom
     const fate = pattern !== undefined ? 1 : random.next();
     if (fate < FATE.ignore) return; // the request lapses
     if (fate < FATE.ignore + FATE.cancel) {
-      add(consumerSlot(app.consumer, later(slot + random.int(2, 30))), {
+      add(consumerSlot(app.consumer, later(daytime(slot + random.int(2, 30)))), {
         from: app.consumer,
         to: suite.dataSafe,
         data: core.encodeFunctionData("cancelRequest", [accessRequestStruct(request)]) as Hex,
@@ -645,7 +688,12 @@ export async function generateLoad(chain: LoadChain, options: LoadOptions): Prom
       return;
     }
     const answerSlot =
-      pattern !== undefined ? slot + 4 : consumerSlot(app.consumer, later(slot + (random.chance(0.5) ? random.int(1, 5) : random.int(18, 30))));
+      pattern !== undefined
+        ? slot + 4
+        : consumerSlot(
+            app.consumer,
+            later(daytime(slot + (random.chance(0.5) ? random.int(1, 5) : random.int(18, 30)))),
+          );
     const terms = signTerms(h, answerSlot);
     if (fate < FATE.ignore + FATE.cancel + FATE.reject) {
       const signature = holderWallet(h).signingKey.sign(
@@ -664,7 +712,9 @@ export async function generateLoad(chain: LoadChain, options: LoadOptions): Prom
       });
       return;
     }
-    const signature = holderWallet(h).signingKey.sign(hashOf(approveRequestTypedData(domain, request, terms))).serialized;
+    const signature = holderWallet(h).signingKey.sign(
+      hashOf(approveRequestTypedData(domain, request, terms)),
+    ).serialized;
     add(answerSlot, {
       from: roles.relayer,
       to: suite.dataSafe,
@@ -693,13 +743,13 @@ export async function generateLoad(chain: LoadChain, options: LoadOptions): Prom
       const version = (versions.get(grantId) ?? 0) + 1;
       versions.set(grantId, version);
       if (pattern === undefined && random.chance(REVOKE_BEFORE_READ)) {
-        revoke(h, key, version, later(slot + random.int(1, 3)));
+        revoke(h, key, version, later(daytime(slot + random.int(1, 3))));
         continue;
       }
       const asset = h.assets.get(target.dataType);
       if (asset === undefined) throw new Error("a target the holder does not hold");
       const assetKey = [asset.issuer, h.subjectId, target.dataType, asset.commitment];
-      let readSlot = app.readSlot ?? consumerSlot(app.consumer, later(slot + random.int(1, 4)));
+      let readSlot = app.readSlot ?? consumerSlot(app.consumer, later(daytime(slot + random.int(1, 4))));
       const reads = app.maxReads === 2 && random.chance(0.5) ? 2 : 1;
       for (let n = 1; n <= reads; n++) {
         readSlot = later(readSlot);
@@ -735,7 +785,7 @@ export async function generateLoad(chain: LoadChain, options: LoadOptions): Prom
             },
           });
         }
-        readSlot = consumerSlot(app.consumer, thisRead + random.int(20, 96));
+        readSlot = consumerSlot(app.consumer, slotOf(workday(dayOf(thisRead) + random.int(1, 4)), officeHour()));
       }
       // Some holders withdraw a two-read grant after its first use.
       if (app.maxReads === 2 && reads === 1 && random.chance(0.3)) revoke(h, key, version, readSlot);
@@ -806,7 +856,10 @@ export async function generateLoad(chain: LoadChain, options: LoadOptions): Prom
     ...Object.values(roles.departments),
     ...banks,
   ])) {
-    nonces.set(getAddress(account), Number(BigInt((await rpc("eth_getTransactionCount", [account, "pending"])) as string)));
+    nonces.set(
+      getAddress(account),
+      Number(BigInt((await rpc("eth_getTransactionCount", [account, "pending"])) as string)),
+    );
   }
   const addresses = [suite.dataSafe, suite.catalog, suite.accessManager, suite.keyDirectory];
   let transactions = 0;
@@ -856,7 +909,9 @@ export async function generateLoad(chain: LoadChain, options: LoadOptions): Prom
       };
       const number = Number(BigInt(block.number));
       if (block.transactions.length !== txs.length) {
-        throw new Error(`block ${number} holds ${block.transactions.length} of ${txs.length} transactions (gas limit?)`);
+        throw new Error(
+          `block ${number} holds ${block.transactions.length} of ${txs.length} transactions (gas limit?)`,
+        );
       }
       if (fromBlock < 0) fromBlock = number;
       toBlock = number;
@@ -877,7 +932,8 @@ export async function generateLoad(chain: LoadChain, options: LoadOptions): Prom
       for (let i = 0; i < txs.length; i++) {
         const got = byTx.get(hashes[i]) ?? [];
         const emitted: Record<string, number> = {};
-        for (const l of got) emitted[TOPICS.get(l.topics[0]) ?? "unknown"] = (emitted[TOPICS.get(l.topics[0]) ?? "unknown"] ?? 0) + 1;
+        for (const l of got)
+          emitted[TOPICS.get(l.topics[0]) ?? "unknown"] = (emitted[TOPICS.get(l.topics[0]) ?? "unknown"] ?? 0) + 1;
         const expected = txs[i].emits;
         const ok = Object.entries(expected).every(([name, n]) => emitted[name] === n);
         if (!ok) throw await failure(hashes[i], txs[i], emitted, number);
@@ -913,7 +969,10 @@ export async function generateLoad(chain: LoadChain, options: LoadOptions): Prom
     const receipt = (await rpc("eth_getTransactionReceipt", [hash])) as { status: string } | null;
     let reason = "";
     try {
-      await rpc("eth_call", [{ from: tx.from, to: tx.to, data: tx.data, gas: `0x${tx.gas.toString(16)}` }, `0x${(block - 1).toString(16)}`]);
+      await rpc("eth_call", [
+        { from: tx.from, to: tx.to, data: tx.data, gas: `0x${tx.gas.toString(16)}` },
+        `0x${(block - 1).toString(16)}`,
+      ]);
     } catch (error) {
       reason = (error as Error).message;
     }
