@@ -76,7 +76,9 @@ try {
         seed,
         targetEvents,
         onProgress: (p) =>
-          progress.update(`day ${p.day + 1} of ${p.days}: ${fmt(p.events)} events, ${fmt(p.transactions)} transactions`),
+          progress.update(
+            `day ${p.day + 1} of ${p.days}: ${fmt(p.events)} events, ${fmt(p.transactions)} transactions`,
+          ),
       }),
     {
       done: (r) =>
@@ -103,6 +105,8 @@ try {
     port: args.port === undefined ? undefined : Number(args.port),
   });
   cleanups.push(() => supervision.stop());
+  // Should this process die without its cleanups (an uncaught error), the indexer dies with it.
+  process.once("exit", () => supervision.kill());
   const head = Number(BigInt((await chain.provider.request({ method: "eth_blockNumber" })) as string));
   const status = await step(
     `Indexing ${fmt(load.events)} events on ${databaseUrl === undefined ? "embedded PGlite" : "PostgreSQL"}`,
@@ -127,7 +131,9 @@ try {
   };
   const printLink = async () => {
     const { link, expiresAt } = await signInLink();
-    console.log(`\nSign in as the demo regulator (link valid until ${new Date(expiresAt * 1000).toLocaleTimeString()}):\n${link}\n`);
+    console.log(
+      `\nSign in as the demo regulator (link valid until ${new Date(expiresAt * 1000).toLocaleTimeString()}):\n${link}\n`,
+    );
   };
 
   console.log(`\nThe supervision dashboard: ${supervision.url}/`);
@@ -139,7 +145,22 @@ try {
       `${fmt((load.counts.AccessRecorded ?? 0) - (load.counts.AccessOutcomeRecorded ?? 0))} outcomes never reported.`,
   );
   await printLink();
-  if (exitWhenReady) await shutdown(0);
+  if (exitWhenReady) {
+    // CI: check what a regulator would use before stopping: the page, the status, the sign-in.
+    const page = await fetch(`${supervision.url}/`);
+    const ready = await api.status();
+    const { link } = await signInLink();
+    const { message, signature } = JSON.parse(Buffer.from(link.split("#signin=")[1], "base64url").toString("utf8")) as {
+      message: string;
+      signature: string;
+    };
+    const session = await api.verify(message, signature);
+    const ok = page.ok && ready.ready && session.role === "regulator";
+    console.log(
+      `Checked: dashboard ${page.status}, /api/status ready ${ready.ready}, sign-in link gives role ${session.role}.`,
+    );
+    await shutdown(ok ? 0 : 1);
+  }
   console.log("Press Enter for a fresh sign-in link, Ctrl-C to stop the chain, the indexer and the API.");
   if (process.stdin.isTTY) {
     process.stdin.on("data", () => void printLink().catch((error: Error) => console.error(error.message)));

@@ -197,6 +197,8 @@ export interface LoadOptions {
 }
 
 export interface LoadProgress {
+  /** The block just mined. */
+  block: number;
   day: number;
   days: number;
   events: number;
@@ -941,7 +943,7 @@ export async function generateLoad(chain: LoadChain, options: LoadOptions): Prom
       for (const [name, n] of Object.entries(found)) counts[name] = (counts[name] ?? 0) + n;
       events += raw.length;
       for (let i = 0; i < txs.length; i++) txs[i].then?.(byTx.get(hashes[i]) ?? []);
-      options.onProgress?.({ day: dayOf(slot), days, events, transactions, blocks });
+      options.onProgress?.({ block: number, day: dayOf(slot), days, events, transactions, blocks });
     }
   } finally {
     await rpc("evm_setAutomine", [true]);

@@ -47,6 +47,8 @@ export interface SupervisionProcess {
   waitForBlock(block: number, options?: { timeoutMs?: number; onStatus?: (status: Status) => void }): Promise<Status>;
   /** SIGTERM to the process group, SIGKILL after 10 s. */
   stop(): Promise<void>;
+  /** SIGKILL to the process group at once (for an `exit` handler, which cannot wait). */
+  kill(): void;
 }
 
 export async function startSupervisionProcess(options: SupervisionProcessOptions): Promise<SupervisionProcess> {
@@ -120,10 +122,20 @@ export async function startSupervisionProcess(options: SupervisionProcessOptions
         if (s.ready && s.indexedBlock >= block) return s;
       }
       if (Date.now() > deadline) {
-        throw new Error(`the supervision process did not index block ${block} within ${timeoutMs / 1000} s:\n${tail()}`);
+        throw new Error(
+          `the supervision process did not index block ${block} within ${timeoutMs / 1000} s:\n${tail()}`,
+        );
       }
       await sleep(250);
     }
   };
-  return { url, log, exited, tail, status, waitForBlock, stop };
+  const kill = () => {
+    if (exitCode !== undefined || child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {
+      // gone
+    }
+  };
+  return { url, log, exited, tail, status, waitForBlock, stop, kill };
 }
