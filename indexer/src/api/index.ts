@@ -18,7 +18,7 @@ import { alertRulesPath, chainSettings, suiteAddresses } from "../../settings.js
 import { loadAlertRules } from "../alerts-rules.js";
 import { createSupervisionApp } from "./app.js";
 import { Auth, authChainOf } from "./auth.js";
-import type { Row, SQL } from "./queries.js";
+import { type Row, type SQL, useIndexerSchema } from "./queries.js";
 
 const chain = chainSettings();
 const suite = suiteAddresses();
@@ -31,6 +31,13 @@ const auth = new Auth(authChainOf(client, chain.id, suite.dataSafe), {
 });
 
 const rulesFile = alertRulesPath();
+
+// The indexer's tables by their schema-qualified names (why: queries.ts, `useIndexerSchema`).
+const indexerSchema =
+  (globalThis as { PONDER_NAMESPACE_BUILD?: { schema?: string } }).PONDER_NAMESPACE_BUILD?.schema ??
+  process.env.DATABASE_SCHEMA?.trim();
+if (!indexerSchema) throw new Error("the API cannot tell the indexer's schema (Ponder's --schema)");
+useIndexerSchema(indexerSchema);
 
 const app = createSupervisionApp({
   run: async (query: SQL) => ((await db.execute(query)) as unknown as { rows: Row[] }).rows,

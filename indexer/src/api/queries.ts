@@ -30,6 +30,25 @@ export type Row = Record<string, unknown>;
 /** Runs a query on the API's read-only handle. */
 export type Run = (query: SQL) => Promise<Row[]>;
 
+/**
+ * The schema the indexer writes (Ponder's `--schema`): every table the API reads is named with it.
+ * On PGlite the API shares the indexer's one database session, in which Ponder's cache flush leaves
+ * (truncated, empty) TEMP tables named like the tables it bulk-updates (`stat_daily`,
+ * `consent_grant`, `grant_version`…); temporary tables come first in PostgreSQL's search path, so
+ * unqualified names read those and the statistics and grants came back empty after a large backfill.
+ */
+let indexerSchema: string | undefined;
+
+/** Names the schema of the indexer's tables (the API's entry does, from Ponder's namespace). */
+export function useIndexerSchema(schema: string): void {
+  indexerSchema = schema;
+}
+
+function table(name: string): SQL {
+  if (indexerSchema === undefined) return sql.raw(`"${name}"`);
+  return sql.raw(`"${indexerSchema.replaceAll('"', '""')}"."${name}"`);
+}
+
 /** A page position: the sort key of the last row served. */
 export type Cursor = [number, number | string];
 
@@ -142,9 +161,9 @@ export async function reads(run: Run, filter: ReadFilter, page: PageRequest) {
   conditions.push(where);
   const rows = await run(sql`
     SELECT ${READ_COLUMNS}
-    FROM access a
-    LEFT JOIN member m ON m.account = a.consumer
-    LEFT JOIN data_type t ON t.id = a.data_type
+    FROM ${table("access")} a
+    LEFT JOIN ${table("member")} m ON m.account = a.consumer
+    LEFT JOIN ${table("data_type")} t ON t.id = a.data_type
     WHERE ${sql.join(conditions, sql` AND `)}
     ORDER BY ${order}
     LIMIT ${page.limit + 1}`);
@@ -209,7 +228,7 @@ export async function grants(run: Run, filter: GrantFilter, now: number, page: P
   const { where, order } = keyset(sql`g.issued_block`, sql`g.grant_id COLLATE "C"`, page);
   conditions.push(where);
   const rows = await run(sql`
-    SELECT g.*, ${status} AS grant_status FROM consent_grant g
+    SELECT g.*, ${status} AS grant_status FROM ${table("consent_grant")} g
     WHERE ${sql.join(conditions, sql` AND `)}
     ORDER BY ${order}
     LIMIT ${page.limit + 1}`);
@@ -254,7 +273,7 @@ export async function requests(run: Run, filter: RequestFilter, now: number, pag
   conditions.push(where);
   const rows = await run(sql`
     SELECT r.*, m.name AS consumer_name, (r.expires_at < ${now}) AS expired
-    FROM access_request r LEFT JOIN member m ON m.account = r.consumer
+    FROM ${table("access_request")} r LEFT JOIN ${table("member")} m ON m.account = r.consumer
     WHERE ${sql.join(conditions, sql` AND `)}
     ORDER BY ${order}
     LIMIT ${page.limit + 1}`);
@@ -290,7 +309,7 @@ export async function governance(
   const { where, order } = keyset(sql`block_number`, sql`log_index`, page);
   conditions.push(where);
   const rows = await run(sql`
-    SELECT * FROM governance WHERE ${sql.join(conditions, sql` AND `)} ORDER BY ${order} LIMIT ${page.limit + 1}`);
+    SELECT * FROM ${table("governance")} WHERE ${sql.join(conditions, sql` AND `)} ORDER BY ${order} LIMIT ${page.limit + 1}`);
   return paged(rows, page, governanceItem, (row) => [num(row.block_number), num(row.log_index)]);
 }
 
@@ -317,7 +336,7 @@ export async function alerts(run: Run, filter: { rule?: string; since?: number }
   const { where, order } = keyset(sql`block_number`, sql`id COLLATE "C"`, page);
   conditions.push(where);
   const rows = await run(sql`
-    SELECT * FROM alert WHERE ${sql.join(conditions, sql` AND `)} ORDER BY ${order} LIMIT ${page.limit + 1}`);
+    SELECT * FROM ${table("alert")} WHERE ${sql.join(conditions, sql` AND `)} ORDER BY ${order} LIMIT ${page.limit + 1}`);
   return paged(rows, page, alertItem, (row) => [num(row.block_number), String(row.id)]);
 }
 
@@ -344,14 +363,14 @@ export async function stats(
   if (range.toTime !== undefined) conditions.push(sql`s.day_start <= ${range.toTime}`);
   const label =
     by === "consumer" || by === "department"
-      ? sql`(SELECT name FROM member m WHERE m.account = k.key)`
+      ? sql`(SELECT name FROM ${table("member")} m WHERE m.account = k.key)`
       : by === "dataType"
-        ? sql`(SELECT name FROM data_type t WHERE t.id = k.key)`
+        ? sql`(SELECT name FROM ${table("data_type")} t WHERE t.id = k.key)`
         : sql`NULL`;
   const rows = await run(sql`
     SELECT k.*, ${label} AS label FROM (
       SELECT ${key} AS key, SUM(s.reads) AS reads, SUM(s.outcomes) AS outcomes, SUM(s.approved) AS approved
-      FROM stat_daily s WHERE ${sql.join(conditions, sql` AND `)} GROUP BY ${key}
+      FROM ${table("stat_daily")} s WHERE ${sql.join(conditions, sql` AND `)} GROUP BY ${key}
     ) k ORDER BY k.reads DESC, k.key ASC`);
   const totals = { reads: 0, outcomes: 0, approved: 0, outcomeRatio: 0 };
   const out = rows.map((row) => {
@@ -391,22 +410,22 @@ function ratio(part: number, whole: number): number {
 
 export async function search(run: Run, q: string, now: number): Promise<SearchResult | undefined> {
   if (/^0x[0-9a-f]{40}$/.test(q)) {
-    const [member] = await run(sql`SELECT * FROM member WHERE account = ${q}`);
+    const [member] = await run(sql`SELECT * FROM ${table("member")} WHERE account = ${q}`);
     if (member === undefined) return undefined;
-    const [{ n }] = await run(sql`SELECT COUNT(*) AS n FROM access WHERE consumer = ${q}`);
+    const [{ n }] = await run(sql`SELECT COUNT(*) AS n FROM ${table("access")} WHERE consumer = ${q}`);
     return { kind: "consumer", id: checksum(q), name: str(member.name), memberKind: num(member.kind), reads: num(n) };
   }
   const [read] = await run(sql`
-    SELECT ${READ_COLUMNS} FROM access a LEFT JOIN member m ON m.account = a.consumer
-    LEFT JOIN data_type t ON t.id = a.data_type WHERE a.access_id = ${q}`);
+    SELECT ${READ_COLUMNS} FROM ${table("access")} a LEFT JOIN ${table("member")} m ON m.account = a.consumer
+    LEFT JOIN ${table("data_type")} t ON t.id = a.data_type WHERE a.access_id = ${q}`);
   if (read !== undefined) return { kind: "read", id: q, read: readItem(read) };
   const [grant] = await run(
-    sql`SELECT g.*, ${GRANT_STATUS(now)} AS grant_status FROM consent_grant g WHERE g.grant_id = ${q}`,
+    sql`SELECT g.*, ${GRANT_STATUS(now)} AS grant_status FROM ${table("consent_grant")} g WHERE g.grant_id = ${q}`,
   );
   if (grant !== undefined) return { kind: "grant", id: q, grant: grantItem(grant) };
-  const [asset] = await run(sql`SELECT * FROM asset WHERE asset_id = ${q}`);
+  const [asset] = await run(sql`SELECT * FROM ${table("asset")} WHERE asset_id = ${q}`);
   if (asset !== undefined) {
-    const [{ n }] = await run(sql`SELECT COUNT(*) AS n FROM access WHERE asset_id = ${q}`);
+    const [{ n }] = await run(sql`SELECT COUNT(*) AS n FROM ${table("access")} WHERE asset_id = ${q}`);
     return {
       kind: "asset",
       id: q,
@@ -417,9 +436,9 @@ export async function search(run: Run, q: string, now: number): Promise<SearchRe
     };
   }
   const [holder] = await run(sql`
-    SELECT (SELECT COUNT(*) FROM access WHERE subject_id = ${q}) AS reads,
-           (SELECT COUNT(*) FROM consent_grant WHERE subject_id = ${q}) AS grants,
-           EXISTS (SELECT 1 FROM subject WHERE subject_id = ${q}) AS known`);
+    SELECT (SELECT COUNT(*) FROM ${table("access")} WHERE subject_id = ${q}) AS reads,
+           (SELECT COUNT(*) FROM ${table("consent_grant")} WHERE subject_id = ${q}) AS grants,
+           EXISTS (SELECT 1 FROM ${table("subject")} WHERE subject_id = ${q}) AS known`);
   if (holder.known === true || num(holder.reads) > 0) {
     return { kind: "holder", id: q, reads: num(holder.reads), grants: num(holder.grants) };
   }
@@ -469,7 +488,7 @@ async function exportBatch(
     case "reads": {
       const { where, order } = keyset(sql`a.block_number`, sql`a.log_index`, page);
       const rows = await run(sql`
-        SELECT a.* FROM access a WHERE ${inRange(sql`a.block_number`)} AND ${where}
+        SELECT a.* FROM ${table("access")} a WHERE ${inRange(sql`a.block_number`)} AND ${where}
         ORDER BY ${order} LIMIT ${page.limit + 1}`);
       return exported(rows, page, readExportRow(toBlock), (r) => [num(r.block_number), num(r.log_index)]);
     }
@@ -478,9 +497,9 @@ async function exportBatch(
       const { where, order } = keyset(sql`v.issued_block`, sql`v.id COLLATE "C"`, page);
       const rows = await run(sql`
         SELECT v.*, g.scope, g.target, g.purpose,
-          (SELECT COUNT(*) FROM access a WHERE a.grant_id = v.grant_id AND a.grant_version = v.version
+          (SELECT COUNT(*) FROM ${table("access")} a WHERE a.grant_id = v.grant_id AND a.grant_version = v.version
              AND a.block_number <= ${toBlock}) AS reads_then
-        FROM grant_version v JOIN consent_grant g ON g.grant_id = v.grant_id
+        FROM ${table("grant_version")} v JOIN ${table("consent_grant")} g ON g.grant_id = v.grant_id
         WHERE ${inRange(sql`v.issued_block`)} AND ${where}
         ORDER BY ${order} LIMIT ${page.limit + 1}`);
       return exported(rows, page, grantExportRow(toTime), (r) => [num(r.issued_block), String(r.id)]);
@@ -488,21 +507,21 @@ async function exportBatch(
     case "requests": {
       const { where, order } = keyset(sql`r.requested_block`, sql`r.request_id COLLATE "C"`, page);
       const rows = await run(sql`
-        SELECT r.* FROM access_request r WHERE ${inRange(sql`r.requested_block`)} AND ${where}
+        SELECT r.* FROM ${table("access_request")} r WHERE ${inRange(sql`r.requested_block`)} AND ${where}
         ORDER BY ${order} LIMIT ${page.limit + 1}`);
       return exported(rows, page, requestExportRow(toBlock), (r) => [num(r.requested_block), String(r.request_id)]);
     }
     case "governance": {
       const { where, order } = keyset(sql`block_number`, sql`log_index`, page);
       const rows = await run(sql`
-        SELECT * FROM governance WHERE ${inRange(sql`block_number`)} AND ${where}
+        SELECT * FROM ${table("governance")} WHERE ${inRange(sql`block_number`)} AND ${where}
         ORDER BY ${order} LIMIT ${page.limit + 1}`);
       return exported(rows, page, governanceExportRow, (r) => [num(r.block_number), num(r.log_index)]);
     }
     case "alerts": {
       const { where, order } = keyset(sql`block_number`, sql`id COLLATE "C"`, page);
       const rows = await run(sql`
-        SELECT * FROM alert WHERE ${inRange(sql`block_number`)} AND ${where}
+        SELECT * FROM ${table("alert")} WHERE ${inRange(sql`block_number`)} AND ${where}
         ORDER BY ${order} LIMIT ${page.limit + 1}`);
       return exported(rows, page, alertExportRow, (r) => [num(r.block_number), String(r.id)]);
     }
@@ -632,8 +651,8 @@ function canonicalJson(value: unknown): never {
 
 /** The indexed block and its time (Ponder's checkpoint table), and whether historical sync is done. */
 export async function indexedHead(run: Run): Promise<{ block: number; timestamp: number; ready: boolean }> {
-  const [checkpoint] = await run(sql`SELECT latest_checkpoint FROM _ponder_checkpoint LIMIT 1`);
-  const [meta] = await run(sql`SELECT value FROM _ponder_meta WHERE key = 'app'`);
+  const [checkpoint] = await run(sql`SELECT latest_checkpoint FROM ${table("_ponder_checkpoint")} LIMIT 1`);
+  const [meta] = await run(sql`SELECT value FROM ${table("_ponder_meta")} WHERE key = 'app'`);
   const ready = (meta?.value as { is_ready?: number } | undefined)?.is_ready === 1;
   if (checkpoint === undefined) return { block: 0, timestamp: 0, ready };
   // Ponder's checkpoint: 10 digits of block time, 16 of chain id, 16 of block number, then the position.
