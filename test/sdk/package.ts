@@ -137,7 +137,7 @@ describe("sdk: the packed @datasafe/sdk in a plain Node project", function () {
       "--no-audit",
       "--no-fund",
       tarball,
-      `ethers@${ROOT_MANIFEST.devDependencies.ethers}`,
+      `ethers@${ROOT_MANIFEST.dependencies.ethers}`,
     ]);
   }
 
